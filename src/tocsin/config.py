@@ -1,0 +1,111 @@
+"""Settings, layered: packaged defaults -> config file -> TOCSIN_* environment -> CLI flags.
+
+Only what a stage needs is passed to it; the whole settings object stays at the edge
+(CLI, web), see STYLE.md.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tocsin.errors import ConfigError
+
+SUPPORTED_LANGUAGES = ("en", "fr", "ru", "uk", "de", "pl")
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("tocsin", appauthor=False))
+
+
+class Limits(BaseModel):
+    """What an input may be before it is quarantined instead of ingested.
+
+    From the environment: TOCSIN_LIMITS__MAX_FILE_BYTES and so on.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_file_bytes: int = Field(50 * 1024 * 1024, gt=0, description="largest input file read")
+    max_document_chars: int = Field(
+        1_000_000, gt=0, description="largest text of one document, after extraction"
+    )
+    min_document_chars: int = Field(
+        1, ge=1, description="shortest text of one document, after normalisation"
+    )
+
+
+class Settings(BaseSettings):
+    """All of tocsin's settings. Environment variables are TOCSIN_<NAME> (e.g. TOCSIN_DB)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TOCSIN_", env_nested_delimiter="__", extra="ignore", populate_by_name=True
+    )
+
+    data_dir: Path = Field(default_factory=default_data_dir, description="where tocsin keeps data")
+    db: str | None = Field(None, description="SQLAlchemy database URL; default: SQLite in data_dir")
+    languages: tuple[str, ...] = Field(
+        ("en", "fr", "ru", "uk"), description="languages that language identification may return"
+    )
+    limits: Limits = Field(default_factory=lambda: Limits())
+    batch_size: int = Field(500, gt=0, description="documents written per transaction")
+
+    @field_validator("languages")
+    @classmethod
+    def _known_languages(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(value) - set(SUPPORTED_LANGUAGES))
+        if unknown:
+            raise ValueError(
+                f"unsupported language(s) {unknown}; choose among {list(SUPPORTED_LANGUAGES)}"
+            )
+        return value
+
+    @property
+    def database_url(self) -> str:
+        if self.db:
+            return self.db
+        return f"sqlite:///{self.data_dir / 'tocsin.db'}"
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings from the config file (TOML), the environment and explicit overrides.
+
+    The file is ``config_file``, else ``$TOCSIN_CONFIG``, else ``<data_dir>/tocsin.toml``
+    when it exists. Overrides that are None are ignored (unset CLI flags).
+    """
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    env_path = os.environ.get("TOCSIN_CONFIG")
+    path = config_file or (Path(env_path) if env_path else None)
+    file_values: dict[str, Any] = {}
+    try:
+        if path is None:
+            probe = Settings(**overrides)
+            candidate = probe.data_dir / "tocsin.toml"
+            path = candidate if candidate.is_file() else None
+        if path is not None:
+            try:
+                file_values = tomllib.loads(path.read_text(encoding="utf-8")).get("tocsin", {})
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise ConfigError(f"{path}: cannot read config file: {exc}") from exc
+        unknown = sorted(set(file_values) - set(Settings.model_fields))
+        if unknown:
+            raise ConfigError(f"{path}: unknown setting(s) {unknown} in [tocsin]; known: "
+                              f"{sorted(Settings.model_fields)}")
+        # Environment beats the file: pydantic-settings gives init kwargs priority, so pass
+        # the file's values only where the environment does not set them.
+        env_set = {k[len("TOCSIN_"):].lower() for k in os.environ if k.startswith("TOCSIN_")}
+        merged = {k: v for k, v in file_values.items() if k not in env_set}
+        merged.update(overrides)
+        return Settings(**merged)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        origin = f" (config file {path})" if path else ""
+        raise ConfigError(f"invalid setting{origin}: {problems}") from exc

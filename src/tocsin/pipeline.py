@@ -1,0 +1,107 @@
+"""The stages and the local runner.
+
+A stage is a callable over a batch of typed records. Ingest is:
+sources (paths -> RawItem | Rejection) -> text (RawItem -> Document | Rejection) -> store.
+Later stages (stories, indicators, scoring, alerts) are added to the same runner.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import islice
+from pathlib import Path
+from typing import TextIO
+
+from tocsin.config import Limits
+from tocsin.model import Document, IngestReport, RawItem, Rejection
+from tocsin.sources.files import expand_paths, read_file
+from tocsin.sources.jsonl import read_json_lines
+from tocsin.store.db import Store
+from tocsin.text.language import LanguageIdentifier
+from tocsin.text.prepare import TextStage
+from tocsin.text.sentences import SentenceSplitter
+
+STDIN = "-"
+Progress = Callable[[int], None]
+
+
+@dataclass
+class Inputs:
+    """What to ingest: paths (``-`` for JSON Lines on standard input)."""
+
+    paths: list[str]
+    default_source: str = ""
+    stdin: TextIO | None = None
+
+    def read(self, limits: Limits) -> Iterator[RawItem | Rejection]:
+        for name in self.paths:
+            if name == STDIN:
+                stream = self.stdin or sys.stdin
+                lines = (line.rstrip("\n") for line in stream)
+                yield from read_json_lines(lines, "<stdin>", self.default_source,
+                                           max_line_chars=limits.max_document_chars * 2)
+                continue
+            for path in expand_paths([Path(name)]):
+                if isinstance(path, Rejection):
+                    yield path
+                else:
+                    yield from read_file(path, limits.max_file_bytes, self.default_source)
+
+
+def make_text_stage(languages: tuple[str, ...], limits: Limits,
+                    now: datetime | None = None) -> TextStage:
+    return TextStage(
+        languages=LanguageIdentifier(languages),
+        splitter=SentenceSplitter(),
+        now=now or datetime.now(UTC),
+        max_chars=limits.max_document_chars,
+        min_chars=limits.min_document_chars,
+    )
+
+
+def batched(items: Iterable[RawItem | Rejection], size: int) -> Iterator[list[RawItem | Rejection]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def ingest(
+    inputs: Inputs,
+    store: Store,
+    text_stage: TextStage,
+    limits: Limits,
+    batch_size: int = 500,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Read, clean and store everything in ``inputs``; bad input goes to quarantine.
+
+    Each batch is written in one transaction, so an interrupted run keeps every batch
+    it finished and re-running it adds only what is missing.
+    """
+    report = IngestReport(run_id=store.begin_run(inputs.paths))
+    assert report.run_id is not None
+    status = "failed"
+    try:
+        for batch in batched(inputs.read(limits), batch_size):
+            docs: list[Document] = []
+            rejections: list[Rejection] = []
+            for item in batch:
+                result = item if isinstance(item, Rejection) else text_stage.prepare(item)
+                if isinstance(result, Rejection):
+                    rejections.append(result)
+                    report.reject(result.reason)
+                else:
+                    docs.append(result)
+            report.read += len(batch)
+            new, known = store.write_batch(report.run_id, docs, rejections)
+            report.new += new
+            report.known += known
+            if progress:
+                progress(len(batch))
+        status = "done"
+    finally:
+        store.finish_run(report, status)
+    return report

@@ -1,0 +1,1 @@
+"""Sources: one module per kind; each turns an input into RawItems or Rejections."""

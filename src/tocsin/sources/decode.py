@@ -1,0 +1,42 @@
+"""Bytes to text: UTF-8 (with or without BOM) first, then charset detection."""
+
+from __future__ import annotations
+
+import codecs
+
+from charset_normalizer import from_bytes
+
+from tocsin.errors import InputError
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def decode_bytes(data: bytes, where: str) -> tuple[str, str]:
+    """Return (text, encoding). Raises InputError('undecodable') when no charset fits."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding), encoding
+            except UnicodeDecodeError as exc:
+                raise InputError("undecodable", f"bad {encoding} after its BOM: {exc}",
+                                 where) from exc
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if b"\x00" in data[:4096]:
+        # NUL bytes without a UTF-16/32 BOM: a binary file, not text in some charset.
+        raise InputError("undecodable", "binary content (NUL bytes), not text", where)
+    best = from_bytes(data[:1_000_000]).best()
+    if best is None or best.encoding is None:
+        raise InputError("undecodable", "no character set fits these bytes", where)
+    try:
+        return data.decode(best.encoding), best.encoding
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise InputError("undecodable", f"detected {best.encoding} but: {exc}", where) from exc

@@ -1,0 +1,87 @@
+"""JSON and JSON Lines: one document per object.
+
+Fields: ``text`` or ``html`` (one is required), and optional ``title``, ``url``,
+``published_at``, ``source``, ``language``, ``id``. Other fields are kept in ``meta``.
+A ``.json`` file holds one object or an array of them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from tocsin.model import RawItem, Rejection
+
+KNOWN_FIELDS = {"text", "html", "title", "url", "published_at", "source", "language", "id"}
+
+
+def item_from_object(obj: Any, origin: str, line: int | None,
+                     default_source: str) -> RawItem | Rejection:
+    if not isinstance(obj, dict):
+        return Rejection(origin, "invalid-record", f"expected a JSON object, got "
+                         f"{type(obj).__name__}", line=line, excerpt=str(obj)[:300])
+    text, html = obj.get("text"), obj.get("html")
+    if text is None and html is None:
+        return Rejection(origin, "invalid-record", "object has neither 'text' nor 'html'",
+                         line=line, excerpt=json.dumps(obj, ensure_ascii=False)[:300])
+    for name in ("text", "html", "title", "url", "source", "language", "id"):
+        value = obj.get(name)
+        if value is not None and not isinstance(value, str | int):
+            return Rejection(origin, "invalid-record", f"field '{name}' must be a string",
+                             line=line, excerpt=json.dumps(obj, ensure_ascii=False)[:300])
+    published = obj.get("published_at")
+    if published is not None and not isinstance(published, str | int | float):
+        published = str(published)
+    return RawItem(
+        origin=origin,
+        line=line,
+        source=str(obj.get("source") or default_source),
+        text=str(text) if text is not None else None,
+        html=str(html) if html is not None and text is None else None,
+        title=_opt_str(obj.get("title")),
+        url=_opt_str(obj.get("url")),
+        published=published,
+        language=_opt_str(obj.get("language")),
+        external_id=_opt_str(obj.get("id")),
+        kind="json",
+        meta={k: v for k, v in obj.items() if k not in KNOWN_FIELDS},
+    )
+
+
+def read_json_lines(lines: Iterable[str], origin: str, default_source: str,
+                    max_line_chars: int) -> Iterator[RawItem | Rejection]:
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        if len(line) > max_line_chars:
+            yield Rejection(origin, "too-large", f"line of {len(line):,} characters exceeds "
+                            f"the cap ({max_line_chars:,})", line=number, excerpt=line[:300])
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield Rejection(origin, "invalid-json", f"{exc.msg} at column {exc.colno}",
+                            line=number, excerpt=line[:300])
+            continue
+        yield item_from_object(obj, origin, number, default_source)
+
+
+def read_json_document(text: str, origin: str,
+                       default_source: str) -> Iterator[RawItem | Rejection]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        yield Rejection(origin, "invalid-json", f"{exc.msg} at line {exc.lineno} column "
+                        f"{exc.colno}", line=exc.lineno, excerpt=text[:300])
+        return
+    if not isinstance(data, list):
+        yield item_from_object(data, origin, None, default_source)
+        return
+    for index, obj in enumerate(data):
+        # An element of an array is named by its index: path[3]
+        yield item_from_object(obj, f"{origin}[{index}]", None, default_source)
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,1 @@
+"""The store beside the flow: schema, migrations, writes and queries."""

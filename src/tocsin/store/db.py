@@ -1,0 +1,231 @@
+"""Opening, migrating and writing the store. Queries live in ``queries.py``."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from tocsin.errors import StoreError
+from tocsin.model import Document, IngestReport, Rejection
+from tocsin.store.schema import documents, ingest_runs, quarantine, sources
+
+GRADES = "ABCDEF"
+
+
+def slugify(name: str) -> str:
+    """A stable source id from a name; keeps Cyrillic and accented letters."""
+    slug = re.sub(r"[\W_]+", "-", name.casefold(), flags=re.UNICODE).strip("-")
+    return slug[:200] or "unnamed"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option(
+        "script_location", str(resources.files("tocsin.store").joinpath("migrations"))
+    )
+    return config
+
+
+class Store:
+    """The database. Every write method runs in one transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._source_ids: dict[str, str] = {}
+
+    # -- set-up -----------------------------------------------------------------------
+    def migrate(self) -> None:
+        config = alembic_config()
+        try:
+            with self.engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot migrate {self.engine.url!r}: {exc}") from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- sources ------------------------------------------------------------------------
+    def upsert_sources(self, records: Iterable[dict[str, Any]]) -> int:
+        """Add or update sources from registry records (``id``, ``name``, ``grade``...)."""
+        count = 0
+        now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            for record in records:
+                if "name" not in record:
+                    raise StoreError(f"source record without a name: {record!r}")
+                grade = str(record.get("grade") or "F").upper()
+                if grade not in GRADES:
+                    raise StoreError(f"source {record['name']!r}: grade {grade!r} is not A-F")
+                values = {
+                    "id": record.get("id") or slugify(record["name"]),
+                    "name": record["name"],
+                    "kind": record.get("kind") or "unknown",
+                    "language": record.get("language"),
+                    "country": record.get("country"),
+                    "state_affiliated": record.get("state_affiliated"),
+                    "homepage": record.get("homepage"),
+                    "aliases": list(record.get("aliases") or []),
+                    "grade": grade,
+                }
+                exists = conn.execute(
+                    sa.select(sources.c.id).where(sources.c.id == values["id"])
+                ).first()
+                if exists:
+                    conn.execute(sources.update().where(sources.c.id == values["id"])
+                                 .values(**values))
+                else:
+                    conn.execute(sources.insert().values(created_at=now, **values))
+                count += 1
+        self._source_ids.clear()
+        return count
+
+    def _source_index(self, conn: sa.Connection) -> dict[str, str]:
+        """name, id and aliases (casefolded) -> source id."""
+        if not self._source_ids:
+            for row in conn.execute(sa.select(sources.c.id, sources.c.name, sources.c.aliases)):
+                for key in [row.id, row.name, *(row.aliases or [])]:
+                    self._source_ids.setdefault(str(key).casefold(), row.id)
+        return self._source_ids
+
+    def _resolve_sources(self, conn: sa.Connection, names: Iterable[str]) -> dict[str, str]:
+        index = self._source_index(conn)
+        resolved: dict[str, str] = {}
+        now = datetime.now(UTC)
+        for name in names:
+            key = name.casefold()
+            if key not in index:
+                source_id = slugify(name)
+                if source_id.casefold() not in index:
+                    conn.execute(sources.insert().values(
+                        id=source_id, name=name, kind="unknown", aliases=[], grade="F",
+                        created_at=now))
+                index[key] = index.get(source_id.casefold(), source_id)
+                index.setdefault(source_id.casefold(), source_id)
+            resolved[name] = index[key]
+        return resolved
+
+    # -- ingest -------------------------------------------------------------------------
+    def begin_run(self, inputs: Sequence[str]) -> int:
+        with self.engine.begin() as conn:
+            result = conn.execute(ingest_runs.insert().values(
+                started_at=datetime.now(UTC), inputs=list(inputs), status="running"))
+            key = result.inserted_primary_key
+            if key is None:
+                raise StoreError("the database did not return the new run's id")
+            return int(key[0])
+
+    def finish_run(self, report: IngestReport, status: str = "done") -> None:
+        with self.engine.begin() as conn:
+            conn.execute(ingest_runs.update().where(ingest_runs.c.id == report.run_id).values(
+                finished_at=datetime.now(UTC), read=report.read, new=report.new,
+                known=report.known, quarantined=report.quarantined, status=status))
+
+    def write_batch(self, run_id: int, docs: Sequence[Document],
+                    rejections: Sequence[Rejection]) -> tuple[int, int]:
+        """Store a batch in one transaction; returns (new, already known)."""
+        now = datetime.now(UTC)
+        try:
+            with self.engine.begin() as conn:
+                new_docs = self._new_documents(conn, docs)
+                ids = self._resolve_sources(conn, {d.source for d in new_docs})
+                if new_docs:
+                    conn.execute(documents.insert(), [
+                        _document_row(d, ids[d.source], run_id, now) for d in new_docs])
+                fresh = self._new_rejections(conn, rejections)
+                if fresh:
+                    conn.execute(quarantine.insert(), [
+                        {"run_id": run_id, "origin": r.origin, "line": r.line,
+                         "reason": r.reason, "message": r.message,
+                         "excerpt": r.excerpt[:2000], "size": r.size, "created_at": now,
+                         "fingerprint": fingerprint} for fingerprint, r in fresh.items()])
+        except SQLAlchemyError as exc:
+            self._source_ids.clear()  # the transaction rolled back any new source
+            raise StoreError(f"cannot write a batch to {self.engine.url!r}: {exc}") from exc
+        return len(new_docs), len(docs) - len(new_docs)
+
+    @staticmethod
+    def _new_rejections(conn: sa.Connection,
+                        rejections: Sequence[Rejection]) -> dict[str, Rejection]:
+        by_print = {rejection_fingerprint(r): r for r in rejections}
+        if by_print:
+            seen = set(conn.execute(sa.select(quarantine.c.fingerprint).where(
+                quarantine.c.fingerprint.in_(list(by_print)))).scalars())
+            by_print = {k: v for k, v in by_print.items() if k not in seen}
+        return by_print
+
+    @staticmethod
+    def _new_documents(conn: sa.Connection, docs: Sequence[Document]) -> list[Document]:
+        """Documents whose hash is neither stored nor earlier in this batch."""
+        hashes = {d.doc_hash for d in docs}
+        known: set[str] = set()
+        chunk = sorted(hashes)
+        for i in range(0, len(chunk), 500):
+            known.update(conn.execute(
+                sa.select(documents.c.doc_hash).where(documents.c.doc_hash.in_(chunk[i:i + 500]))
+            ).scalars())
+        fresh: list[Document] = []
+        for doc in docs:
+            if doc.doc_hash not in known:
+                known.add(doc.doc_hash)
+                fresh.append(doc)
+        return fresh
+
+
+def rejection_fingerprint(rejection: Rejection) -> str:
+    digest = hashlib.sha256()
+    for part in (rejection.origin, str(rejection.line), rejection.reason, rejection.message,
+                 rejection.excerpt, str(rejection.size)):
+        digest.update(part.encode("utf-8", "replace"))
+        digest.update(b"\x00")
+    return digest.hexdigest()
+
+
+def _document_row(doc: Document, source_id: str, run_id: int, now: datetime) -> dict[str, Any]:
+    row = asdict(doc)
+    row.pop("source")
+    row["sentences"] = [list(span) for span in doc.sentences]
+    row.update(source_id=source_id, run_id=run_id, fetched_at=now)
+    return row
+
+
+def open_store(url: str, migrate: bool = True) -> Store:
+    """Open (and by default migrate) the database at ``url``."""
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        path = Path(url.removeprefix("sqlite:///"))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the folder for {path}: {exc}") from exc
+    try:
+        engine = sa.create_engine(url)
+    except (SQLAlchemyError, ValueError) as exc:
+        raise StoreError(f"invalid database URL {url!r}: {exc}") from exc
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    store = Store(engine)
+    if migrate:
+        store.migrate()
+    return store

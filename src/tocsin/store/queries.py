@@ -1,0 +1,152 @@
+"""Read-only queries for the CLI, the board and (later) the web API."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from tocsin.store.schema import documents, ingest_runs, quarantine, sources
+
+# When a document's own date is missing or untrusted, it is placed at its ingest time.
+effective_time = sa.func.coalesce(documents.c.published_at, documents.c.fetched_at)
+
+
+@dataclass(frozen=True)
+class DocumentFilter:
+    language: str | None = None
+    source: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def apply(self, query: sa.Select[Any]) -> sa.Select[Any]:
+        if self.language:
+            query = query.where(documents.c.language == self.language)
+        if self.source:
+            wanted = self.source.casefold()
+            query = query.where(sa.or_(sa.func.lower(sources.c.name) == wanted,
+                                       sources.c.id == self.source))
+        if self.since:
+            query = query.where(effective_time >= self.since)
+        if self.until:
+            query = query.where(effective_time < self.until)
+        return query
+
+
+def list_documents(engine: Engine, where: DocumentFilter, limit: int = 50,
+                   offset: int = 0) -> list[dict[str, Any]]:
+    query = (
+        sa.select(documents.c.id, documents.c.published_at, documents.c.date_flag,
+                  documents.c.language, documents.c.title, documents.c.url,
+                  sources.c.name.label("source"),
+                  sa.func.length(documents.c.text).label("chars"))
+        .join(sources, sources.c.id == documents.c.source_id)
+        .order_by(effective_time.desc(), documents.c.id.desc())
+        .limit(limit).offset(offset)
+    )
+    with engine.connect() as conn:
+        return [dict(row._mapping) for row in conn.execute(where.apply(query))]
+
+
+def count_documents(engine: Engine, where: DocumentFilter) -> int:
+    query = sa.select(sa.func.count()).select_from(
+        documents.join(sources, sources.c.id == documents.c.source_id))
+    with engine.connect() as conn:
+        return int(conn.execute(where.apply(query)).scalar_one())
+
+
+def get_document(engine: Engine, key: str) -> dict[str, Any] | None:
+    """A document by numeric id or by a prefix (8+ characters) of its hash."""
+    query = (sa.select(documents, sources.c.name.label("source"),
+                       sources.c.grade.label("source_grade"))
+             .join(sources, sources.c.id == documents.c.source_id))
+    if key.isdigit():
+        query = query.where(documents.c.id == int(key))
+    elif len(key) >= 8:
+        query = query.where(documents.c.doc_hash.startswith(key.lower())).limit(2)
+    else:
+        return None
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    if len(rows) != 1:
+        return None
+    return dict(rows[0]._mapping)
+
+
+def list_quarantine(engine: Engine, reason: str | None = None, run_id: int | None = None,
+                    limit: int = 100) -> list[dict[str, Any]]:
+    query = sa.select(quarantine).order_by(quarantine.c.id.desc()).limit(limit)
+    if reason:
+        query = query.where(quarantine.c.reason == reason)
+    if run_id:
+        query = query.where(quarantine.c.run_id == run_id)
+    with engine.connect() as conn:
+        return [dict(row._mapping) for row in conn.execute(query)]
+
+
+@dataclass
+class Board:
+    """What the terminal board shows."""
+
+    total: int = 0
+    quarantined: int = 0
+    languages: Counter[str] = field(default_factory=Counter)
+    per_source: list[dict[str, Any]] = field(default_factory=list)
+    days: list[date] = field(default_factory=list)
+    per_day: dict[date, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    per_day_source: dict[date, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    last_run: dict[str, Any] | None = None
+
+
+def _day(engine: Engine) -> sa.ColumnElement[Any]:
+    """The UTC calendar day of a document, in the dialect's own SQL."""
+    if engine.dialect.name == "postgresql":
+        return sa.cast(sa.func.timezone("UTC", effective_time), sa.Date)
+    return sa.func.date(effective_time)
+
+
+def board(engine: Engine, days: int = 14) -> Board:
+    """Totals, documents per source, and per language and source for the last active days."""
+    result = Board()
+    with engine.connect() as conn:
+        result.total = int(conn.execute(sa.select(sa.func.count(documents.c.id))).scalar_one())
+        result.quarantined = int(
+            conn.execute(sa.select(sa.func.count(quarantine.c.id))).scalar_one())
+        for lang, n in conn.execute(sa.select(documents.c.language, sa.func.count())
+                                    .group_by(documents.c.language)):
+            result.languages[lang] = n
+        per_source = (
+            sa.select(sources.c.name, sources.c.grade, sources.c.kind,
+                      sa.func.min(documents.c.language).label("language"),
+                      sa.func.count(documents.c.id).label("documents"),
+                      sa.func.min(effective_time).label("first"),
+                      sa.func.max(effective_time).label("last"))
+            .join(documents, documents.c.source_id == sources.c.id)
+            .group_by(sources.c.id, sources.c.name, sources.c.grade, sources.c.kind)
+            .order_by(sa.desc("documents"), sources.c.name)
+        )
+        result.per_source = [dict(r._mapping) for r in conn.execute(per_source)]
+        day = _day(engine)
+        recent_days = [d for (d,) in conn.execute(
+            sa.select(day).group_by(day).order_by(day.desc()).limit(days))]
+        if recent_days:
+            per_day = (
+                sa.select(day.label("day"), documents.c.language, sources.c.name,
+                          sa.func.count(documents.c.id))
+                .join(sources, sources.c.id == documents.c.source_id)
+                .where(day.in_(recent_days))
+                .group_by(day, documents.c.language, sources.c.name)
+            )
+            for d, lang, source, n in conn.execute(per_day):
+                d = d if isinstance(d, date) else date.fromisoformat(str(d))
+                result.per_day[d][lang] += n
+                result.per_day_source[d][source] += n
+            result.days = sorted(result.per_day, reverse=True)
+        last = conn.execute(sa.select(ingest_runs).order_by(ingest_runs.c.id.desc()).limit(1))
+        row = last.first()
+        result.last_run = dict(row._mapping) if row else None
+    return result

@@ -1,0 +1,117 @@
+"""SQLAlchemy Core schema, the same for SQLite and PostgreSQL.
+
+Changes to it go through an Alembic migration in ``migrations/versions``; a test checks
+that the migrated database and this module agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on every backend."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: tocsin stores aware UTC times only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+sources = sa.Table(
+    "sources",
+    metadata,
+    sa.Column("id", sa.String(200), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("kind", sa.String(40), nullable=False, server_default="unknown"),
+    sa.Column("language", sa.String(8)),
+    sa.Column("country", sa.String(8)),
+    sa.Column("state_affiliated", sa.Boolean),
+    sa.Column("homepage", sa.Text),
+    sa.Column("aliases", sa.JSON, nullable=False, server_default="[]"),
+    # NATO Admiralty reliability A-F; F = cannot be judged, the default.
+    sa.Column("grade", sa.String(1), nullable=False, server_default="F"),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("grade IN ('A','B','C','D','E','F')", name="ck_sources_grade"),
+)
+
+ingest_runs = sa.Table(
+    "ingest_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Column("inputs", sa.JSON, nullable=False),
+    sa.Column("read", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("new", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("known", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("quarantined", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("status", sa.String(20), nullable=False, server_default="running"),
+)
+
+documents = sa.Table(
+    "documents",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("doc_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("source_id", sa.String(200), sa.ForeignKey("sources.id"), nullable=False),
+    sa.Column("external_id", sa.Text),
+    sa.Column("url", sa.Text),
+    sa.Column("title", sa.Text),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("language_confidence", sa.Float, nullable=False),
+    sa.Column("published_at", UTCDateTime),
+    sa.Column("published_raw", sa.Text),
+    sa.Column("date_flag", sa.String(20)),
+    sa.Column("fetched_at", UTCDateTime, nullable=False),
+    sa.Column("sentences", sa.JSON, nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("origin", sa.Text, nullable=False),
+    sa.Column("meta", sa.JSON, nullable=False),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("ingest_runs.id"), nullable=False),
+    sa.Index("ix_documents_published_at", "published_at"),
+    sa.Index("ix_documents_source_id", "source_id"),
+    sa.Index("ix_documents_language", "language"),
+)
+
+quarantine = sa.Table(
+    "quarantine",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("ingest_runs.id"), nullable=False),
+    sa.Column("origin", sa.Text, nullable=False),
+    sa.Column("line", sa.Integer),
+    sa.Column("reason", sa.String(40), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("excerpt", sa.Text, nullable=False, server_default=""),
+    sa.Column("size", sa.BigInteger),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    # The same bad input met again (a folder ingested daily) is recorded once.
+    sa.Column("fingerprint", sa.String(64), nullable=False, unique=True),
+    sa.Index("ix_quarantine_reason", "reason"),
+)

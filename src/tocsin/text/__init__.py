@@ -1,0 +1,1 @@
+"""Text stage: extraction, normalisation, language, sentences, dates."""

@@ -1,0 +1,80 @@
+"""Publication dates into UTC, with a flag whenever a date cannot be trusted.
+
+Flags: ``missing``, ``unparseable``, ``future`` (later than the moment of ingest plus a
+day), ``too-old`` (before ``earliest``), ``no-timezone`` (read as UTC). A date flagged
+``unparseable``, ``future`` or ``too-old`` is not trusted: ``published_at`` stays empty
+and the raw value is kept for the analyst.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from dateutil import parser as dateutil_parser
+
+UNTRUSTED = frozenset({"unparseable", "future", "too-old"})
+_HAS_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|2\d\d\d)(?!\d)")
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedDate:
+    value: datetime | None
+    raw: str | None
+    flag: str | None
+
+
+def parse_published(
+    raw: str | datetime | int | float | None,
+    now: datetime,
+    earliest: datetime = datetime(1980, 1, 1, tzinfo=UTC),
+    tolerance: timedelta = timedelta(days=1),
+) -> ParsedDate:
+    """Read a publication date from what a source gave; never raises."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return ParsedDate(None, None, "missing")
+    raw_text = raw.isoformat() if isinstance(raw, datetime) else str(raw).strip()
+    value = _to_datetime(raw)
+    if value is None:
+        return ParsedDate(None, raw_text, "unparseable")
+    flag = None
+    if value.tzinfo is None or value.utcoffset() is None:
+        value = value.replace(tzinfo=UTC)
+        flag = "no-timezone"
+    value = value.astimezone(UTC)
+    if value > now + tolerance:
+        return ParsedDate(None, raw_text, "future")
+    if value < earliest:
+        return ParsedDate(None, raw_text, "too-old")
+    return ParsedDate(value, raw_text, flag)
+
+
+def _to_datetime(raw: str | datetime | int | float) -> datetime | None:
+    if isinstance(raw, datetime):
+        return raw
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int | float):
+        seconds = raw / 1000 if raw > 1e11 else raw  # Unix time in s or ms
+        try:
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    text = raw.strip()
+    if not _HAS_YEAR.search(text):
+        # dateutil would read "5" as the 5th of this month: demand a year.
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        return email.utils.parsedate_to_datetime(text)  # RFC 822 dates of RSS
+    except (TypeError, ValueError, IndexError):
+        pass
+    try:
+        return dateutil_parser.parse(text, default=datetime(2000, 1, 1))
+    except (ValueError, OverflowError, dateutil_parser.ParserError):
+        return None

@@ -1,0 +1,97 @@
+"""The text stage: raw items -> documents (clean text, language, sentences, date, identity)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from tocsin.model import Document, RawItem, Rejection
+from tocsin.text.dates import UNTRUSTED, parse_published
+from tocsin.text.extract import extract_html
+from tocsin.text.language import UNDETERMINED, LanguageIdentifier
+from tocsin.text.normalize import normalize
+from tocsin.text.sentences import SentenceSplitter
+
+
+def document_hash(source: str, text: str) -> str:
+    """The identity of a document: its normalised text from one source."""
+    digest = hashlib.sha256()
+    digest.update(source.strip().casefold().encode("utf-8"))
+    digest.update(b"\x00")
+    digest.update(text.encode("utf-8"))
+    return digest.hexdigest()
+
+
+@dataclass
+class TextStage:
+    """Reads RawItem; assigns Document.text, language, sentences, published_at, doc_hash."""
+
+    languages: LanguageIdentifier
+    splitter: SentenceSplitter
+    now: datetime
+    max_chars: int = 1_000_000
+    min_chars: int = 1
+
+    def __call__(self, items: Iterable[RawItem]) -> Iterator[Document | Rejection]:
+        for item in items:
+            yield self.prepare(item)
+
+    def prepare(self, item: RawItem) -> Document | Rejection:
+        title, url, published = item.title, item.url, item.published
+        source = item.source
+        if item.html is not None and item.text is None:
+            if len(item.html) > self.max_chars * 10:
+                return _reject(item, "too-large",
+                               f"HTML of {len(item.html):,} characters exceeds the cap")
+            extracted = extract_html(item.html)
+            if extracted is None:
+                return _reject(item, "empty", "the page holds no text", item.html)
+            raw_text = extracted.text
+            title = title or extracted.title
+            url = url or extracted.url
+            published = published or extracted.published
+            if not source:
+                source = extracted.sitename or _host(url) or ""
+        else:
+            raw_text = item.text or ""
+        text = normalize(raw_text)
+        if len(text) < self.min_chars:
+            return _reject(item, "empty", "no text after cleaning", raw_text)
+        if len(text) > self.max_chars:
+            return _reject(item, "too-large", f"text of {len(text):,} characters exceeds "
+                           f"max_document_chars ({self.max_chars:,})", text)
+        source = normalize(source) or "local"
+        if item.language and item.language != UNDETERMINED:
+            language, confidence = item.language.lower()[:2], 1.0
+        else:
+            guess = self.languages.identify(text)
+            language, confidence = guess.code, guess.confidence
+        date = parse_published(published, now=self.now)
+        return Document(
+            doc_hash=document_hash(source, text),
+            source=source,
+            text=text,
+            title=normalize(title) if title else None,
+            url=url.strip() if url else None,
+            language=language,
+            language_confidence=confidence,
+            published_at=date.value if date.flag not in UNTRUSTED else None,
+            published_raw=date.raw,
+            date_flag=date.flag,
+            sentences=self.splitter.split(text, language),
+            origin=f"{item.origin}:{item.line}" if item.line else item.origin,
+            external_id=item.external_id,
+            kind=item.kind,
+            meta=item.meta,
+        )
+
+
+def _reject(item: RawItem, reason: str, message: str, excerpt: str = "") -> Rejection:
+    return Rejection(item.origin, reason, message, line=item.line, excerpt=excerpt[:300])
+
+
+def _host(url: str | None) -> str | None:
+    return urlsplit(url).hostname if url else None
