@@ -26,13 +26,13 @@ def decode_bytes(data: bytes, where: str) -> tuple[str, str]:
             except UnicodeDecodeError as exc:
                 raise InputError("undecodable", f"bad {encoding} after its BOM: {exc}",
                                  where) from exc
+    if b"\x00" in data[:4096]:
+        # NUL bytes without a UTF-16/32 BOM: a binary file, not text in some charset.
+        raise InputError("undecodable", "binary content (NUL bytes), not text", where)
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    if b"\x00" in data[:4096]:
-        # NUL bytes without a UTF-16/32 BOM: a binary file, not text in some charset.
-        raise InputError("undecodable", "binary content (NUL bytes), not text", where)
     best = from_bytes(data[:1_000_000]).best()
     if best is None or best.encoding is None:
         raise InputError("undecodable", "no character set fits these bytes", where)

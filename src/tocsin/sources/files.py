@@ -2,8 +2,8 @@
 
 ``.txt`` ``.md`` plain text; ``.html`` ``.htm`` pages; ``.json`` ``.jsonl`` ``.ndjson``
 records; ``.xml`` ``.rss`` ``.atom`` feeds (and any file whose first bytes say it is a
-feed). Hidden files and unknown types in folders are skipped and counted; an unknown
-type named explicitly is quarantined.
+feed). Hidden files and folders are skipped; a file of unknown type is quarantined
+with reason ``unsupported``, so nothing in a folder is passed over without a trace.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ def expand_paths(paths: Iterable[Path]) -> Iterator[Path | Rejection]:
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
                     child = Path(root) / name
-                    if not name.startswith(".") and child.suffix.lower() in KNOWN_TYPES:
-                        yield child
+                    if not name.startswith("."):
+                        yield child  # unknown types are quarantined, not silently skipped
         elif path.is_file():
             yield path
         else:

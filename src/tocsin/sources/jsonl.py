@@ -61,7 +61,7 @@ def read_json_lines(lines: Iterable[str], origin: str, default_source: str,
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield Rejection(origin, "invalid-json", f"{exc.msg} at column {exc.colno}",
+            yield Rejection(origin, "invalid-json", f"{exc.msg} (column {exc.colno})",
                             line=number, excerpt=line[:300])
             continue
         yield item_from_object(obj, origin, number, default_source)
@@ -72,8 +72,8 @@ def read_json_document(text: str, origin: str,
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        yield Rejection(origin, "invalid-json", f"{exc.msg} at line {exc.lineno} column "
-                        f"{exc.colno}", line=exc.lineno, excerpt=text[:300])
+        yield Rejection(origin, "invalid-json", f"{exc.msg} (line {exc.lineno}, column "
+                        f"{exc.colno})", line=exc.lineno, excerpt=text[:300])
         return
     if not isinstance(data, list):
         yield item_from_object(data, origin, None, default_source)

@@ -71,10 +71,11 @@ def _to_datetime(raw: str | datetime | int | float) -> datetime | None:
     except ValueError:
         pass
     try:
-        return email.utils.parsedate_to_datetime(text)  # RFC 822 dates of RSS
-    except (TypeError, ValueError, IndexError):
-        pass
-    try:
+        # RFC 822 dates of RSS and most free-form dates; checks the calendar (no 31 Feb).
         return dateutil_parser.parse(text, default=datetime(2000, 1, 1))
     except (ValueError, OverflowError, dateutil_parser.ParserError):
+        pass
+    try:
+        return email.utils.parsedate_to_datetime(text)  # obsolete RFC 822 zones (EST, ...)
+    except (TypeError, ValueError, IndexError):
         return None

@@ -33,7 +33,14 @@ class Extracted:
 
 
 def extract_html(html: str) -> Extracted | None:
-    """The article of a page; None when the page holds no text at all."""
+    """The article of a page, or of an HTML fragment (feed item, JSON ``html`` field).
+
+    None when it holds no text at all.
+    """
+    head = html[:2000].lower()
+    if "<html" not in head and "<body" not in head:
+        # trafilatura expects a whole page and rejects a bare fragment.
+        html = f"<html><body><div>{html}</div></body></html>"
     doc = trafilatura.bare_extraction(
         html,
         with_metadata=True,

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from tocsin.cli import app
+from tocsin.config import Limits
+from tocsin.pipeline import make_text_stage
+from tocsin.text.language import LanguageIdentifier
+from tocsin.text.prepare import TextStage
+
+FIXTURES = Path(__file__).parent / "fixtures"
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def languages() -> LanguageIdentifier:
+    return LanguageIdentifier(("en", "fr", "ru", "uk"))
+
+
+@pytest.fixture(scope="session")
+def text_stage() -> TextStage:
+    return make_text_stage(("en", "fr", "ru", "uk"), Limits(), now=NOW)
+
+
+CLI = Callable[..., Result]
+
+
+@pytest.fixture
+def tocsin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CLI:
+    """Run the tocsin CLI against a fresh data dir; returns the click Result."""
+    for name in ("TOCSIN_DB", "TOCSIN_DATA_DIR", "TOCSIN_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    runner = CliRunner()
+    data_dir = tmp_path / "data"
+
+    def run(*args: str, input: str | None = None) -> Result:
+        return runner.invoke(app, ["--data-dir", str(data_dir), *args], input=input,
+                             catch_exceptions=False)
+
+    return run
