@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -22,19 +22,36 @@ class DocumentFilter:
     source: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    source_ids: tuple[str, ...] = ()
 
     def apply(self, query: sa.Select[Any]) -> sa.Select[Any]:
         if self.language:
             query = query.where(documents.c.language == self.language)
         if self.source:
-            wanted = self.source.casefold()
-            query = query.where(sa.or_(sa.func.lower(sources.c.name) == wanted,
-                                       sources.c.id == self.source))
+            # Matched in Python: SQLite's lower() folds ASCII only, and names are Cyrillic.
+            query = query.where(documents.c.source_id.in_(
+                sa.select(sources.c.id).where(sources.c.id.in_(self.source_ids))))
         if self.since:
             query = query.where(effective_time >= self.since)
         if self.until:
             query = query.where(effective_time < self.until)
         return query
+
+
+def find_sources(engine: Engine, name: str) -> tuple[str, ...]:
+    """Ids of the sources whose id, name or an alias is ``name``, ignoring case."""
+    wanted = name.casefold()
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(sources.c.id, sources.c.name, sources.c.aliases))
+        return tuple(row.id for row in rows
+                     if wanted in {str(k).casefold() for k in
+                                   [row.id, row.name, *(row.aliases or [])]})
+
+
+def resolve(engine: Engine, where: DocumentFilter) -> DocumentFilter:
+    if where.source and not where.source_ids:
+        return replace(where, source_ids=find_sources(engine, where.source) or ("",))
+    return where
 
 
 def list_documents(engine: Engine, where: DocumentFilter, limit: int = 50,
@@ -48,6 +65,7 @@ def list_documents(engine: Engine, where: DocumentFilter, limit: int = 50,
         .order_by(effective_time.desc(), documents.c.id.desc())
         .limit(limit).offset(offset)
     )
+    where = resolve(engine, where)
     with engine.connect() as conn:
         return [dict(row._mapping) for row in conn.execute(where.apply(query))]
 
@@ -55,6 +73,7 @@ def list_documents(engine: Engine, where: DocumentFilter, limit: int = 50,
 def count_documents(engine: Engine, where: DocumentFilter) -> int:
     query = sa.select(sa.func.count()).select_from(
         documents.join(sources, sources.c.id == documents.c.source_id))
+    where = resolve(engine, where)
     with engine.connect() as conn:
         return int(conn.execute(where.apply(query)).scalar_one())
 

@@ -1,0 +1,154 @@
+"""Ingest end to end through the CLI, into a real SQLite store."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from tests.conftest import CLI, FIXTURES
+from tocsin.cli import EXIT_REJECTED
+
+GOOD = FIXTURES / "good"
+BAD = FIXTURES / "bad"
+
+
+def db_rows(tmp_path: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(tmp_path / "data" / "tocsin.db") as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_every_good_format_is_ingested(tocsin: CLI, tmp_path: Path) -> None:
+    result = tocsin("ingest", str(GOOD))
+    assert result.exit_code == 0, result.output
+    assert "read 11, new 11, already known 0, quarantined 0" in result.output
+    kinds = dict(db_rows(tmp_path, "SELECT kind, count(*) FROM documents GROUP BY kind"))
+    assert kinds == {"feed": 3, "html": 1, "json": 5, "text": 2}
+    langs = dict(db_rows(tmp_path, "SELECT language, count(*) FROM documents GROUP BY language"))
+    assert langs == {"en": 2, "fr": 3, "ru": 3, "uk": 3}
+
+
+def test_ingesting_twice_adds_nothing_and_says_so(tocsin: CLI, tmp_path: Path) -> None:
+    tocsin("ingest", str(GOOD))
+    again = tocsin("ingest", str(GOOD))
+    assert again.exit_code == 0
+    assert "new 0, already known 11" in again.output
+    assert db_rows(tmp_path, "SELECT count(*) FROM documents") == [(11,)]
+    runs = db_rows(tmp_path, "SELECT id, new, known, status FROM ingest_runs ORDER BY id")
+    assert runs == [(1, 11, 0, "done"), (2, 0, 11, "done")]
+
+
+def test_same_text_from_two_sources_is_two_documents(tocsin: CLI, tmp_path: Path) -> None:
+    lines = [json.dumps({"source": s, "text": "Talks on strategic stability resumed in Geneva."})
+             for s in ("Desk A", "Desk B", "Desk A")]
+    result = tocsin("ingest", "-", input="\n".join(lines) + "\n")
+    assert result.exit_code == 0
+    assert "read 3, new 2, already known 1" in result.output
+
+
+def test_white_space_and_quote_variants_are_the_same_document(tocsin: CLI) -> None:
+    lines = [json.dumps({"source": "Desk", "text": t}) for t in (
+        "Он сказал: “это не блеф”.", "Он  сказал:\u00a0\"это не блеф\".\n")]
+    result = tocsin("ingest", "-", input="\n".join(lines))
+    assert "new 1, already known 1" in result.output
+
+
+def test_bad_inputs_are_quarantined_and_good_ones_kept(tocsin: CLI, tmp_path: Path) -> None:
+    result = tocsin("ingest", str(BAD))
+    assert result.exit_code == EXIT_REJECTED, result.output
+    reasons = dict(db_rows(tmp_path, "SELECT reason, count(*) FROM quarantine GROUP BY reason"))
+    assert reasons == {"empty": 3, "forbidden-xml": 2, "invalid-json": 1, "invalid-record": 3,
+                       "undecodable": 1, "unsupported": 1}
+    where = {(Path(o).name, line, reason) for o, line, reason in
+             db_rows(tmp_path, "SELECT origin, line, reason FROM quarantine")}
+    assert ("broken.jsonl", 2, "invalid-json") in where
+    assert ("broken.jsonl", 3, "invalid-record") in where
+    assert ("bomb.xml", None, "forbidden-xml") in where
+    assert ("binary.txt", None, "undecodable") in where
+    titles = {t for (t,) in db_rows(tmp_path, "SELECT title FROM documents")}
+    # the good lines around the broken ones survive, and so does the cp1251 file
+    assert {"good one", "good two", "impossible date", "far future"} <= titles
+    assert db_rows(tmp_path, "SELECT count(*) FROM documents WHERE text LIKE 'Министр%'") == [(1,)]
+
+
+def test_untrusted_dates_are_flagged_and_kept_raw(tocsin: CLI, tmp_path: Path) -> None:
+    tocsin("ingest", str(BAD / "broken.jsonl"))
+    rows = dict((t, (p, raw, flag)) for t, p, raw, flag in db_rows(
+        tmp_path, "SELECT title, published_at, published_raw, date_flag FROM documents"))
+    assert rows["impossible date"] == (None, "2023-02-30T10:00:00Z", "unparseable")
+    assert rows["far future"] == (None, "2091-01-01T00:00:00Z", "future")
+    assert rows["good one"][0].startswith("2022-03-04 01:00:00")
+
+
+def test_requarantining_the_same_input_records_it_once(tocsin: CLI, tmp_path: Path) -> None:
+    tocsin("ingest", str(BAD / "broken.jsonl"))
+    again = tocsin("ingest", str(BAD / "broken.jsonl"))
+    assert again.exit_code == EXIT_REJECTED  # still said: the input is still bad
+    assert "quarantined 3" in again.output
+    assert db_rows(tmp_path, "SELECT count(*) FROM quarantine") == [(3,)]
+
+
+def test_oversized_file_and_document_caps_come_from_settings(
+        tocsin: CLI, tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "big.txt").write_text("Дуже довгий текст. " * 200, encoding="utf-8")
+    monkeypatch.setenv("TOCSIN_LIMITS__MAX_FILE_BYTES", "1000")
+    result = tocsin("ingest", str(tmp_path / "big.txt"))
+    assert result.exit_code == EXIT_REJECTED
+    monkeypatch.setenv("TOCSIN_LIMITS__MAX_FILE_BYTES", "100000")
+    monkeypatch.setenv("TOCSIN_LIMITS__MAX_DOCUMENT_CHARS", "500")
+    lines = json.dumps({"source": "Desk", "text": "x " * 1000}) + "\n" + \
+        json.dumps({"source": "Desk", "text": "A short one about grain exports."})
+    result = tocsin("ingest", "-", input=lines)
+    assert "new 1" in result.output and "quarantined 1" in result.output
+    reasons = [r for (r,) in db_rows(tmp_path, "SELECT reason FROM quarantine ORDER BY id")]
+    assert reasons == ["too-large", "too-large"]
+
+
+def test_stdin_json_lines_with_errors_name_the_line(tocsin: CLI) -> None:
+    data = '{"text": "Grain ships left Odesa.", "source": "S"}\n{oops\n'
+    result = tocsin("ingest", "-", input=data)
+    assert result.exit_code == EXIT_REJECTED
+    listing = tocsin("quarantine", "--format", "jsonl")
+    [row] = [json.loads(line) for line in listing.output.splitlines()]
+    assert (row["origin"], row["line"], row["reason"]) == ("<stdin>", 2, "invalid-json")
+
+
+def test_documents_filters_and_show(tocsin: CLI) -> None:
+    tocsin("ingest", str(GOOD))
+    listing = tocsin("documents", "--language", "uk", "--format", "jsonl")
+    rows = [json.loads(line) for line in listing.output.splitlines()]
+    assert len(rows) == 3 and {r["language"] for r in rows} == {"uk"}
+    assert [r["published_at"][:10] for r in rows] == ["2024-11-21", "2023-03-09", "2022-10-12"]
+    ranged = tocsin("documents", "--since", "2023-01-01", "--until", "2024-01-01",
+                    "--format", "jsonl")
+    assert sorted(json.loads(x)["published_at"][:10] for x in ranged.output.splitlines()) == [
+        "2023-02-21", "2023-03-09", "2023-06-29"]
+    by_source = tocsin("documents", "--source", "тестовая лента", "--format", "jsonl")
+    assert len(by_source.output.splitlines()) == 2
+    shown = tocsin("show", str(rows[0]["id"]), "--format", "jsonl")
+    doc = json.loads(shown.output)
+    assert doc["text"].startswith("Президент заявив") and doc["source"] == "Тестова агенція"
+    assert [doc["text"][a:b] for a, b in doc["sentences"]] == [
+        "Президент заявив, що удар по Дніпру завдали новою балістичною ракетою середньої "
+        "дальності.", "Фахівці вивчають уламки."]
+    table = tocsin("show", str(rows[0]["id"]))
+    assert "Тестова агенція" in table.output and "uk" in table.output
+    missing = tocsin("show", "999")
+    assert missing.exit_code == 1 and "no document" in missing.output
+
+
+def test_rich_markup_in_untrusted_text_is_printed_literally(tocsin: CLI) -> None:
+    line = json.dumps({"source": "[red]Evil[/red] Desk", "title": "[bold]x[/bold] [link=http://e]",
+                       "text": "Grain exports rose in May."})
+    tocsin("ingest", "-", input=line)
+    listing = tocsin("documents")
+    assert "[red]Evil[/red] Desk" in listing.output
+    board = tocsin("board")
+    assert "[red]Evil[/red] Desk" in board.output
+
+
+def test_empty_store_board_and_bad_date_option(tocsin: CLI) -> None:
+    board = tocsin("board")
+    assert board.exit_code == 0 and "The store is empty" in board.output
+    bad = tocsin("documents", "--since", "yesterday")
+    assert bad.exit_code == 2 and "not an ISO date" in bad.output

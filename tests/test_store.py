@@ -1,0 +1,113 @@
+"""The store: migrations agree with the schema; documents survive a round trip intact."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tocsin.errors import StoreError
+from tocsin.model import Document, Rejection
+from tocsin.store.db import open_store
+from tocsin.store.queries import get_document
+from tocsin.store.schema import metadata
+from tocsin.text.normalize import normalize
+from tocsin.text.prepare import document_hash
+
+
+def make_doc(text: str, source: str = "Desk", published: datetime | None = None) -> Document:
+    return Document(
+        doc_hash=document_hash(source, text), source=source, text=text, title="t", url=None,
+        language="uk", language_confidence=0.9, published_at=published, published_raw=None,
+        date_flag=None, sentences=[(0, len(text))], origin="test")
+
+
+def test_migrations_build_exactly_the_schema(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'a.db'}")
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_opening_twice_is_harmless(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    open_store(url).close()
+    store = open_store(url)
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0001"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory):
+    s = open_store(f"sqlite:///{tmp_path_factory.mktemp('db') / 'rt.db'}")
+    yield s
+    s.close()
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    text=st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1)
+    | st.sampled_from(["Ядерна безпека — «понад усе»", "l'arme nucléaire", "Ё ё ї ґ"]),
+    source=st.sampled_from(["Сводка-24", "L'Écho des Deux Rives", "Desk"]),
+    minutes=st.integers(min_value=0, max_value=60 * 24 * 365 * 4),
+)
+def test_round_trip_keeps_text_and_time_exactly(store, text: str, source: str,
+                                                minutes: int) -> None:
+    text = normalize(text) or "x"
+    published = datetime(2022, 1, 1, tzinfo=UTC) + timedelta(minutes=minutes, microseconds=7)
+    run = store.begin_run(["test"])
+    doc = make_doc(text, source, published)
+    new, known = store.write_batch(run, [doc], [])
+    assert new + known == 1
+    with store.engine.connect() as conn:
+        doc_id = conn.execute(sa.text("SELECT id FROM documents WHERE doc_hash = :h"),
+                              {"h": doc.doc_hash}).scalar_one()
+    stored = get_document(store.engine, str(doc_id))
+    assert stored is not None
+    assert stored["text"] == text and stored["source"] == source
+    if new:
+        assert stored["published_at"] == published
+
+
+def test_a_failing_batch_leaves_nothing_behind(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'a.db'}")
+    run = store.begin_run(["x"])
+    good = make_doc("A good document about grain.")
+    bad = make_doc("Naive time", published=datetime(2023, 1, 1))  # naive: refused
+    with pytest.raises(StoreError):
+        store.write_batch(run, [good, bad], [Rejection("f", "empty", "no text")])
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM documents").scalar() == 0
+        assert conn.exec_driver_sql("SELECT count(*) FROM quarantine").scalar() == 0
+        assert conn.exec_driver_sql("SELECT count(*) FROM sources").scalar() == 0
+    assert store.write_batch(run, [good], []) == (1, 0)
+
+
+def test_sources_registry_resolves_aliases_and_checks_grades(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'a.db'}")
+    store.upsert_sources([{"id": "svodka-24", "name": "Сводка-24", "aliases": ["Сводка 24"],
+                           "grade": "e", "kind": "aggregator"}])
+    run = store.begin_run(["x"])
+    store.write_batch(run, [make_doc("один", source="сводка 24"), make_doc("два", "Новый")], [])
+    with store.engine.connect() as conn:
+        rows = dict(conn.exec_driver_sql(
+            "SELECT d.text, s.id || ':' || s.grade FROM documents d JOIN sources s "
+            "ON s.id = d.source_id").all())
+    assert rows == {"один": "svodka-24:E", "два": "новый:F"}
+    with pytest.raises(StoreError, match="grade 'Z'"):
+        store.upsert_sources([{"name": "Bad", "grade": "Z"}])
+
+
+def test_unusable_database_url_is_a_clear_error() -> None:
+    with pytest.raises(StoreError, match="invalid database URL"):
+        open_store("nosuchdialect://x")
