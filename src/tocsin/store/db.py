@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -204,11 +203,14 @@ def rejection_fingerprint(rejection: Rejection) -> str:
 
 
 def _document_row(doc: Document, source_id: str, run_id: int, now: datetime) -> dict[str, Any]:
-    row = asdict(doc)
-    row.pop("source")
-    row["sentences"] = [list(span) for span in doc.sentences]
-    row.update(source_id=source_id, run_id=run_id, fetched_at=now)
-    return row
+    return {
+        "doc_hash": doc.doc_hash, "source_id": source_id, "external_id": doc.external_id,
+        "url": doc.url, "title": doc.title, "text": doc.text, "language": doc.language,
+        "language_confidence": doc.language_confidence, "published_at": doc.published_at,
+        "published_raw": doc.published_raw, "date_flag": doc.date_flag, "fetched_at": now,
+        "sentences": [list(span) for span in doc.sentences], "kind": doc.kind,
+        "origin": doc.origin, "meta": doc.meta, "run_id": run_id,
+    }
 
 
 def open_store(url: str, migrate: bool = True) -> Store:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import regex
+
 # Apostrophes: Ukrainian writes the same letter-apostrophe as ' ’ or ʼ (U+02BC); English
 # and French use ’ for elision. One form makes "кур'єр" and "l'arme" match one pattern.
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'", "\u2018": "'", "\u201b": "'",
@@ -17,30 +19,18 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'", "\u2018": "'", "\u20
 # quotes of French, Russian and Ukrainian and later stages read them.
 _DOUBLE_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201f": '"', "\u2033": '"',
                                 "\uff02": '"'})
-# Zero-width joiners change rendering in some scripts: keep them, drop other format chars.
-_KEEP_FORMAT = {"\u200c", "\u200d"}
+# Control, format, surrogate and line/paragraph-separator characters, except newline,
+# tab and the zero-width (non-)joiners, which change rendering in some scripts.
+_CONTROLS = regex.compile(r"(?V1)[[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]--[\n\t\u200c\u200d]]")
+# These separate words or lines; dropping them would glue two words together.
+_BREAKS = frozenset("\x0b\x0c\x1c\x1d\x1e\x1f\x85\u2028\u2029")
 _SPACES = re.compile(r"[^\S\n]+")
 _SPACE_AROUND_NEWLINE = re.compile(r" ?\n ?")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
 
 
-def _drop_controls(text: str) -> str:
-    out = []
-    for ch in text:
-        if ch in "\n\t":
-            out.append(ch)
-            continue
-        cat = unicodedata.category(ch)
-        if cat == "Cc" or (cat == "Cf" and ch not in _KEEP_FORMAT) or cat == "Cs":
-            # A control between two words (e.g. a vertical tab) separates them.
-            if ch in "\x0b\x0c\x1c\x1d\x1e\x1f\x85":
-                out.append("\n")
-            continue
-        if cat in ("Zl", "Zp"):
-            out.append("\n")
-            continue
-        out.append(ch)
-    return "".join(out)
+def _control(match: regex.Match[str]) -> str:
+    return "\n" if match.group() in _BREAKS else ""
 
 
 def normalize(text: str) -> str:
@@ -51,7 +41,7 @@ def normalize(text: str) -> str:
     if not text:
         return ""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _drop_controls(text)
+    text = _CONTROLS.sub(_control, text)
     text = unicodedata.normalize("NFC", text)
     text = text.translate(_APOSTROPHES).translate(_DOUBLE_QUOTES)
     text = _SPACES.sub(" ", text)

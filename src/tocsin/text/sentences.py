@@ -15,7 +15,6 @@ from sentencex import segment
 
 Span = tuple[int, int]
 
-_LAST_TOKEN = re.compile(r"(\S+)\s*$")
 # An initial: one capital letter and a full stop ("В. В. Путин", "J. Biden").
 _INITIAL = re.compile(r"(?:^|[\s(«\"])[A-ZА-ЯЁІЇЄҐ]\.$")
 
@@ -25,6 +24,7 @@ class SentenceSplitter:
 
     def __init__(self) -> None:
         self._abbreviations: dict[str, frozenset[str]] = {}
+        self._spaced: dict[str, tuple[str, ...]] = {}
 
     def abbreviations(self, language: str) -> frozenset[str]:
         if language not in self._abbreviations:
@@ -36,6 +36,8 @@ class SentenceSplitter:
                     if line and not line.startswith("#"):
                         words.add(line.lower())
             self._abbreviations[language] = frozenset(words)
+            # Multi-part ones ("т.е.") are also written with spaces ("т. е.").
+            self._spaced[language] = tuple(w for w in words if "." in w[:-1])
         return self._abbreviations[language]
 
     def split(self, text: str, language: str) -> list[Span]:
@@ -49,6 +51,7 @@ class SentenceSplitter:
 
     def _split_paragraph(self, paragraph: str, offset: int, language: str) -> list[Span]:
         abbreviations = self.abbreviations(language)
+        spaced = self._spaced[language]
         pieces: list[Span] = []
         cursor = 0
         for piece in segment(language, paragraph):
@@ -60,29 +63,25 @@ class SentenceSplitter:
             end = start + len(piece.strip())
             cursor = end
             if pieces and self._joins(paragraph[pieces[-1][0]:pieces[-1][1]],
-                                      paragraph[start:end], abbreviations):
+                                      paragraph[start:end], abbreviations, spaced):
                 pieces[-1] = (pieces[-1][0], end)
             else:
                 pieces.append((start, end))
         return [(offset + s, offset + e) for s, e in pieces]
 
     @staticmethod
-    def _joins(previous: str, following: str, abbreviations: frozenset[str]) -> bool:
+    def _joins(previous: str, following: str, abbreviations: frozenset[str],
+               spaced: tuple[str, ...]) -> bool:
         if not previous.endswith("."):
             return False
         if _starts_lowercase(following):
             return True
-        if _INITIAL.search(previous):
+        if _INITIAL.search(previous[-3:]):
             return True
-        match = _LAST_TOKEN.search(previous)
-        if not match:
-            return False
-        token = match.group(1).lstrip("«\"(").lower()
+        token = previous.rsplit(None, 1)[-1].lstrip("«\"(").lower()
         if token in abbreviations:
             return True
-        # Multi-part abbreviations written with spaces: "т. е.", "т. зв.", "e. g."
-        tail = previous[-8:].replace(" ", "").lower()
-        return any(tail.endswith(a) for a in abbreviations if "." in a[:-1])
+        return previous[-8:].replace(" ", "").lower().endswith(spaced) if spaced else False
 
 
 def _paragraphs(text: str) -> list[tuple[int, str]]:
