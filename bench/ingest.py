@@ -4,7 +4,7 @@
 
 Generates N documents in English, French, Russian and Ukrainian (sentences shuffled
 from small per-language pools, so every document is unique), writes them as JSON Lines
-in a temporary folder, then times `tocsin ingest` on them into a fresh store (SQLite by
+in a temporary folder (files of 1,000), then times `tocsin ingest` on them into a fresh store (SQLite by
 default). Prints figures; asserts nothing.
 """
 
@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TextIO
 
 from tocsin.config import Limits
 from tocsin.pipeline import Inputs, ingest, make_text_stage
@@ -71,21 +72,29 @@ def generate(n: int, path: Path, seed: int = 7) -> int:
     rng = random.Random(seed)
     langs = list(POOLS)
     size = 0
-    with path.open("w", encoding="utf-8") as out:
-        for i in range(n):
-            lang = langs[i % len(langs)]
-            sentences: list[str] = []
-            while sum(len(s) + 1 for s in sentences) < 1900:
-                sentences.append(rng.choice(POOLS[lang]))
-            sentences.append(f"({i})")  # unique
-            text = " ".join(sentences)
-            size += len(text.encode("utf-8"))
-            day = 1 + i % 28
-            out.write(json.dumps({
-                "id": f"bench-{i}", "source": f"Bench outlet {i % 40}",
-                "title": f"Bench document {i}", "text": text,
-                "published_at": f"2024-{1 + i % 12:02d}-{day:02d}T{i % 24:02d}:00:00Z",
-            }, ensure_ascii=False) + "\n")
+    path.mkdir(parents=True, exist_ok=True)
+    for first in range(0, n, 1000):
+        with (path / f"docs-{first:08d}.jsonl").open("w", encoding="utf-8") as out:
+            size += _write(out, range(first, min(n, first + 1000)), rng, langs)
+    return size
+
+
+def _write(out: TextIO, numbers: range, rng: random.Random, langs: list[str]) -> int:
+    size = 0
+    for i in numbers:
+        lang = langs[i % len(langs)]
+        sentences: list[str] = []
+        while sum(len(s) + 1 for s in sentences) < 1900:
+            sentences.append(rng.choice(POOLS[lang]))
+        sentences.append(f"({i})")  # unique
+        text = " ".join(sentences)
+        size += len(text.encode("utf-8"))
+        day = 1 + i % 28
+        out.write(json.dumps({
+            "id": f"bench-{i}", "source": f"Bench outlet {i % 40}",
+            "title": f"Bench document {i}", "text": text,
+            "published_at": f"2024-{1 + i % 12:02d}-{day:02d}T{i % 24:02d}:00:00Z",
+        }, ensure_ascii=False) + "\n")
     return size
 
 
@@ -96,7 +105,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        data = folder / "docs.jsonl"
+        data = folder / "docs"
         size = generate(args.n, data)
         store = open_store(args.db or f"sqlite:///{folder / 'bench.db'}")
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -152,3 +152,22 @@ def test_empty_store_board_and_bad_date_option(tocsin: CLI) -> None:
     assert board.exit_code == 0 and "The store is empty" in board.output
     bad = tocsin("documents", "--since", "yesterday")
     assert bad.exit_code == 2 and "not an ISO date" in bad.output
+
+
+def test_json_lines_archives_stream_past_the_file_cap(tocsin: CLI, tmp_path: Path,
+                                                      monkeypatch) -> None:
+    archive = tmp_path / "archive.jsonl"
+    good = [json.dumps({"source": "Desk", "text": f"Grain report number {i} from Odesa."})
+            for i in range(30)]
+    long_line = json.dumps({"source": "Desk", "text": "x" * 500})
+    with archive.open("wb") as out:
+        out.write("\n".join(good[:10]).encode() + b"\n")
+        out.write(b'{"source": "Desk", "text": "caf\xe9 in latin-1"}\n')  # line 11
+        out.write(long_line.encode() + b"\n")  # line 12
+        out.write("\n".join(good[10:]).encode() + b"\n")
+    monkeypatch.setenv("TOCSIN_LIMITS__MAX_FILE_BYTES", "300")
+    result = tocsin("ingest", str(archive))
+    assert result.exit_code == EXIT_REJECTED
+    assert "read 32, new 30" in result.output
+    rows = db_rows(tmp_path, "SELECT line, reason FROM quarantine ORDER BY line")
+    assert rows == [(11, "undecodable"), (12, "too-large")]

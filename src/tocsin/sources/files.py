@@ -8,6 +8,7 @@ with reason ``unsupported``, so nothing in a folder is passed over without a tra
 
 from __future__ import annotations
 
+import codecs
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ from tocsin.errors import InputError
 from tocsin.model import RawItem, Rejection
 from tocsin.sources.decode import decode_bytes
 from tocsin.sources.feeds import looks_like_feed, read_feed
-from tocsin.sources.jsonl import read_json_document, read_json_lines
+from tocsin.sources.jsonl import parse_line, read_json_document, read_json_lines
 
 TEXT_TYPES = {".txt", ".md", ".text", ".markdown"}
 HTML_TYPES = {".html", ".htm", ".xhtml"}
@@ -50,6 +51,10 @@ def read_file(path: Path, max_bytes: int,
         size = path.stat().st_size
         if size == 0:
             yield Rejection(origin, "empty", "the file is empty", size=0)
+            return
+        if path.suffix.lower() in JSONL_TYPES:
+            # JSON Lines archives are streamed: the cap applies to each line, not the file.
+            yield from _stream_json_lines(path, max_bytes, default_source)
             return
         if size > max_bytes:
             yield Rejection(origin, "too-large", f"{size:,} bytes exceeds max_file_bytes "
@@ -95,3 +100,28 @@ def read_bytes(data: bytes, origin: str, suffix: str,
                 title, text = first[2:].strip(), rest
         yield RawItem(origin=origin, source=default_source, text=text, title=title,
                       kind="text", meta=meta)
+
+
+def _stream_json_lines(path: Path, max_bytes: int,
+                       default_source: str) -> Iterator[RawItem | Rejection]:
+    """Lines of a JSON Lines file, decoded one by one (JSON text is UTF-8, RFC 8259)."""
+    origin = str(path)
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8):]
+            if len(raw) > max_bytes:
+                yield Rejection(origin, "too-large", f"line of {len(raw):,} bytes exceeds "
+                                f"max_file_bytes ({max_bytes:,})", line=number,
+                                excerpt=raw[:300].decode("utf-8", "replace"))
+                continue
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield Rejection(origin, "undecodable", f"not UTF-8: {exc.reason} at byte "
+                                f"{exc.start}", line=number,
+                                excerpt=raw[:300].decode("utf-8", "replace"))
+                continue
+            item = parse_line(line, origin, number, default_source, max_line_chars=max_bytes)
+            if item is not None:
+                yield item

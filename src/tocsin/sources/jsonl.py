@@ -49,22 +49,28 @@ def item_from_object(obj: Any, origin: str, line: int | None,
     )
 
 
+def parse_line(line: str, origin: str, number: int, default_source: str,
+               max_line_chars: int) -> RawItem | Rejection | None:
+    """One line of JSON Lines; None for a blank line."""
+    if not line.strip():
+        return None
+    if len(line) > max_line_chars:
+        return Rejection(origin, "too-large", f"line of {len(line):,} characters exceeds "
+                         f"the cap ({max_line_chars:,})", line=number, excerpt=line[:300])
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return Rejection(origin, "invalid-json", f"{exc.msg} (column {exc.colno})",
+                         line=number, excerpt=line[:300])
+    return item_from_object(obj, origin, number, default_source)
+
+
 def read_json_lines(lines: Iterable[str], origin: str, default_source: str,
                     max_line_chars: int) -> Iterator[RawItem | Rejection]:
     for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        if len(line) > max_line_chars:
-            yield Rejection(origin, "too-large", f"line of {len(line):,} characters exceeds "
-                            f"the cap ({max_line_chars:,})", line=number, excerpt=line[:300])
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield Rejection(origin, "invalid-json", f"{exc.msg} (column {exc.colno})",
-                            line=number, excerpt=line[:300])
-            continue
-        yield item_from_object(obj, origin, number, default_source)
+        item = parse_line(line, origin, number, default_source, max_line_chars)
+        if item is not None:
+            yield item
 
 
 def read_json_document(text: str, origin: str,
