@@ -4,8 +4,8 @@
 
 Generates N documents in English, French, Russian and Ukrainian (sentences shuffled
 from small per-language pools, so every document is unique), writes them as JSON Lines
-in a temporary folder (files of 1,000), then times `tocsin ingest` on them into a fresh store (SQLite by
-default). Prints figures; asserts nothing.
+in a temporary folder (files of 1,000), then times ingesting them into a fresh store
+(SQLite by default). Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
