@@ -1,0 +1,8 @@
+"""Indicator packs: schema and loader, compiler, matcher, polarity."""
+
+CATEGORIES = (
+    "rhetoric", "doctrine", "readiness", "exercise", "deployment", "test", "arms-control",
+    "use", "nuclear-safety", "civil-defence", "de-escalation",
+)
+POLARITIES = ("asserted", "denied", "hypothetical", "reported")
+STATUSES = ("experimental", "test", "stable")

@@ -1,0 +1,183 @@
+"""Compile a pack into one Aho-Corasick automaton over every surface form.
+
+Everything the matcher looks for (concept terms, indicator terms, entity names,
+polarity cues) becomes a key of one automaton, so detection is one scan of a document.
+Compiling generates inflected forms (pymorphy3), which takes seconds; the result is
+cached on disk, keyed by the pack's content and this module's FORMAT, so later starts
+load it in well under a second.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ahocorasick
+
+from tocsin.indicators.forms import PREFIX, FormGenerator, match_key
+from tocsin.indicators.pack import Clause, Entity, Indicator, Pack
+
+FORMAT = 3  # bump when the compiled structure or the form generation changes
+
+# label kinds
+CONCEPT, CUE, ENTITY = 0, 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    kind: int
+    name: str  # concept name, cue kind, or entity index as text
+    language: str  # "" when the label applies to every language
+    prefix: bool  # matches any word starting with the key
+    proper: bool  # the match must start with a capital letter in the text
+    ambiguous: bool = False  # an entity form that is also a common word or name
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledIndicator:
+    id: str
+    title: str
+    category: str
+    severity: int
+    clauses: tuple[Clause, ...]
+    polarity_cues: frozenset[str]
+    triggers: frozenset[str]  # concepts whose presence makes the indicator worth checking
+
+
+@dataclass
+class CompiledPack:
+    pack_id: str
+    digest: str
+    automaton: Any
+    indicators: list[CompiledIndicator]
+    entities: list[dict[str, Any]]  # type, id, name, concepts
+    by_concept: dict[str, list[int]] = field(default_factory=dict)  # concept -> indicators
+
+    @property
+    def pattern_count(self) -> int:
+        return len(self.automaton)
+
+
+def _entity_concepts(entity: Entity) -> tuple[str, ...]:
+    concepts = [entity.type, f"{entity.type}:{entity.id}"]
+    attrs = entity.attrs
+    if entity.type == "weapon":
+        capability = str(attrs.get("capability", "dual-capable"))
+        concepts.append("weapon-nuclear-only" if capability == "nuclear-only" else "weapon-dual")
+    if entity.type in ("actor", "organization"):
+        concepts.append("speaker")
+        if attrs.get("state"):
+            concepts.append("state-actor")
+        if attrs.get("role"):
+            concepts.append(f"role:{attrs['role']}")
+    if entity.type == "place" and attrs.get("source") != "geonames":
+        concepts.append("watch-area")
+    if attrs.get("country"):
+        concepts.append(f"country:{attrs['country']}")
+    return tuple(concepts)
+
+
+def _indicator_triggers(indicator: Indicator) -> frozenset[str]:
+    """The indicator is evaluated only on sentences holding one of these concepts."""
+    triggers: set[str] = set()
+    for clause in indicator.clauses:
+        names = clause.all[:1] or clause.any
+        triggers.update(f"@{indicator.id}" if n == "self" else n for n in names)
+    return frozenset(triggers)
+
+
+class Compiler:
+    def __init__(self, forms: FormGenerator | None = None) -> None:
+        self.forms = forms or FormGenerator()
+        self._keys: dict[str, set[Label]] = defaultdict(set)
+
+    def _add(self, term: str, language: str, label_kind: int, name: str, *,
+             proper: bool = False, ambiguous: bool = False, label_language: str = "",
+             as_name: bool = False) -> None:
+        for form in self.forms.forms(term, language, name=as_name):
+            prefix = form.endswith(PREFIX)
+            key = form[:-1] if prefix else form
+            if len(key) < 2:
+                continue
+            self._keys[key].add(Label(label_kind, name, label_language, prefix, proper,
+                                      ambiguous))
+
+    def compile(self, pack: Pack, gazetteer: list[Entity] | None = None) -> CompiledPack:
+        for language, concepts in pack.concepts.items():
+            for concept, terms in concepts.items():
+                for term in terms:
+                    self._add(term, language, CONCEPT, concept)
+        for language, cues in pack.cues.items():
+            for kind, terms in cues.items():
+                for term in terms:
+                    self._add(term, language, CUE, kind, label_language=language)
+        for indicator in pack.indicators:
+            for language, terms in indicator.terms.items():
+                for term in terms:
+                    self._add(term, language, CONCEPT, f"@{indicator.id}")
+        entities = list(pack.entities) + list(gazetteer or [])
+        compiled_entities = []
+        for index, entity in enumerate(entities):
+            compiled_entities.append({"type": entity.type, "id": entity.id, "name": entity.name,
+                                      "concepts": _entity_concepts(entity)})
+            ambiguous = {match_key(a) for a in entity.ambiguous}
+            for language, names in entity.names.items():
+                for name in names:
+                    # Designations ("9K720", "SS-26") and names are proper: capitalised.
+                    self._add(name, language, ENTITY, str(index), proper=True,
+                              ambiguous=match_key(name) in ambiguous, as_name=True)
+        automaton = ahocorasick.Automaton()
+        for key, labels in self._keys.items():
+            automaton.add_word(key, (len(key), tuple(sorted(labels, key=repr))))
+        automaton.make_automaton()
+        indicators = [
+            CompiledIndicator(
+                id=i.id, title=i.title, category=i.category, severity=i.severity,
+                clauses=tuple(Clause(tuple(f"@{i.id}" if n == "self" else n for n in c.all),
+                                     tuple(f"@{i.id}" if n == "self" else n for n in c.any),
+                                     c.none) for c in i.clauses),
+                polarity_cues=frozenset(i.raw.get("polarity_cues") or
+                                        ("negation", "denial", "hypothetical", "reported")),
+                triggers=_indicator_triggers(i))
+            for i in pack.indicators
+        ]
+        by_concept: dict[str, list[int]] = defaultdict(list)
+        for n, compiled_indicator in enumerate(indicators):
+            for concept in compiled_indicator.triggers:
+                by_concept[concept].append(n)
+        return CompiledPack(pack.id, pack.digest, automaton, indicators, compiled_entities,
+                            dict(by_concept))
+
+
+def compile_pack(pack: Pack, cache_dir: Path | None = None,
+                 gazetteer: list[Entity] | None = None) -> CompiledPack:
+    """Compile, or load the cached compilation of, ``pack``."""
+    cache_file = None
+    if cache_dir is not None:
+        cache_file = cache_dir / f"pack-{pack.id}-{pack.digest[:16]}-v{FORMAT}.pickle"
+        if cache_file.is_file():
+            try:
+                with cache_file.open("rb") as handle:
+                    compiled = pickle.load(handle)  # noqa: S301 - our own cache file
+                if isinstance(compiled, CompiledPack) and compiled.digest == pack.digest:
+                    return compiled
+            except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
+                pass  # a stale or broken cache is rebuilt
+    if gazetteer is None:
+        from tocsin.indicators.gazetteer import gazetteer_entities
+
+        gazetteer = gazetteer_entities(pack.gazetteer)
+    compiled = Compiler().compile(pack, gazetteer)
+    if cache_file is not None:
+        try:
+            cache_file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache_file.with_suffix(".tmp")
+            with tmp.open("wb") as handle:
+                pickle.dump(compiled, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.replace(cache_file)
+        except OSError:
+            pass  # no cache: slower start, same results
+    return compiled

@@ -1,0 +1,208 @@
+"""Detection: one Aho-Corasick scan of a document, then indicator rules per sentence.
+
+Reads a document's text, language and sentence spans; assigns entities and evidence.
+No I/O here: the compiled pack is handed in.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tocsin.indicators.compiler import CONCEPT, CUE, ENTITY, CompiledIndicator, CompiledPack
+from tocsin.indicators.forms import match_key
+from tocsin.indicators.polarity import decide
+
+Span = tuple[int, int]
+# Ambiguous entity names (Iskander the name, "Кинжал" the dagger) count only in a
+# sentence that also holds one of these.
+CONTEXT_CONCEPTS = ("military-context",)
+
+
+@dataclass(frozen=True, slots=True)
+class EntityHit:
+    type: str
+    id: str
+    name: str
+    text: str
+    start: int
+    end: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "id": self.id, "name": self.name, "text": self.text,
+                "start": self.start, "end": self.end}
+
+
+@dataclass(slots=True)
+class Evidence:
+    indicator: str
+    title: str
+    category: str
+    severity: int
+    polarity: str
+    sentence: str
+    start: int
+    end: int
+    terms: list[str]
+    spans: list[Span]
+    actor: str | None
+    place: str | None
+    weapon: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"indicator": self.indicator, "category": self.category,
+                "polarity": self.polarity, "severity": self.severity,
+                "sentence": self.sentence, "start": self.start, "end": self.end,
+                "terms": self.terms, "spans": [list(s) for s in self.spans],
+                "actor": self.actor, "place": self.place, "weapon": self.weapon}
+
+
+@dataclass(slots=True)
+class _Sentence:
+    span: Span
+    concepts: dict[str, list[Span]] = field(default_factory=lambda: defaultdict(list))
+    cues: dict[str, list[Span]] = field(default_factory=lambda: defaultdict(list))
+    entities: list[EntityHit] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Detection:
+    entities: list[EntityHit]
+    evidence: list[Evidence]
+
+
+def _is_boundary(key_text: str, index: int) -> bool:
+    return index < 0 or index >= len(key_text) or not key_text[index].isalnum()
+
+
+class Matcher:
+    def __init__(self, compiled: CompiledPack) -> None:
+        self.compiled = compiled
+
+    def detect(self, text: str, language: str, sentences: Sequence[Span]) -> Detection:
+        if not text or not sentences:
+            return Detection([], [])
+        keyed = match_key(text)
+        starts = [s for s, _ in sentences]
+        found: dict[int, _Sentence] = {}
+        entity_candidates: list[tuple[int, int, int, bool]] = []  # start, end, index, ambiguous
+        for end_index, (length, labels) in self.compiled.automaton.iter(keyed):
+            start = end_index - length + 1
+            end = end_index + 1
+            if not _is_boundary(keyed, start - 1):
+                continue
+            whole_word = _is_boundary(keyed, end)
+            position = bisect_right(starts, start) - 1
+            if position < 0 or start >= sentences[position][1]:
+                continue  # between sentences (e.g. a title line not split)
+            sentence = found.get(position)
+            for label in labels:
+                if not whole_word and not label.prefix:
+                    continue
+                if label.proper and not text[start].isupper() and not text[start].isdigit():
+                    continue
+                if sentence is None:
+                    sentence = found[position] = _Sentence(sentences[position])
+                span = (start, self._word_end(keyed, end) if label.prefix else end)
+                if label.kind == CONCEPT:
+                    sentence.concepts[label.name].append(span)
+                elif label.kind == CUE:
+                    if label.language in ("", language) or language == "und":
+                        sentence.cues[label.name].append(span)
+                elif label.kind == ENTITY:
+                    entity_candidates.append((span[0], span[1], int(label.name), label.ambiguous))
+        entities = self._entities(text, entity_candidates, starts, sentences, found)
+        evidence: list[Evidence] = []
+        for position in sorted(found):
+            evidence.extend(self._evaluate(text, found[position]))
+        return Detection(entities, evidence)
+
+    @staticmethod
+    def _word_end(keyed: str, end: int) -> int:
+        while end < len(keyed) and keyed[end].isalnum():
+            end += 1
+        return end
+
+    def _entities(self, text: str, candidates: list[tuple[int, int, int, bool]],
+                  starts: list[int], sentences: Sequence[Span],
+                  found: dict[int, _Sentence]) -> list[EntityHit]:
+        """Longest match wins where names overlap; ambiguous names need context."""
+        chosen: list[tuple[int, int, int, bool]] = []
+        taken: list[Span] = []
+        for cand in sorted(candidates, key=lambda c: (-(c[1] - c[0]), c[0])):
+            if any(cand[0] < b and a < cand[1] for a, b in taken):
+                continue
+            taken.append((cand[0], cand[1]))
+            chosen.append(cand)
+        hits: list[EntityHit] = []
+        for start, end, index, ambiguous in sorted(chosen):
+            position = bisect_right(starts, start) - 1
+            sentence = found[position]
+            entity = self.compiled.entities[index]
+            if ambiguous and not self._has_context(sentence, entity["type"]):
+                continue
+            hit = EntityHit(entity["type"], entity["id"], entity["name"], text[start:end],
+                            start, end)
+            hits.append(hit)
+            sentence.entities.append(hit)
+            for concept in entity["concepts"]:
+                sentence.concepts[concept].append((start, end))
+        return hits
+
+    @staticmethod
+    def _has_context(sentence: _Sentence, entity_type: str) -> bool:
+        return any(c in sentence.concepts for c in CONTEXT_CONCEPTS)
+
+    def _evaluate(self, text: str, sentence: _Sentence) -> list[Evidence]:
+        present = sentence.concepts
+        candidates: set[int] = set()
+        for concept in present:
+            candidates.update(self.compiled.by_concept.get(concept, ()))
+        out: list[Evidence] = []
+        for index in sorted(candidates):
+            indicator = self.compiled.indicators[index]
+            spans = self._match(indicator, present)
+            if spans is None:
+                continue
+            spans = sorted(set(spans))
+            out.append(Evidence(
+                indicator=indicator.id, title=indicator.title, category=indicator.category,
+                severity=indicator.severity,
+                polarity=decide(text, sentence.span, spans, sentence.cues,
+                                indicator.polarity_cues),
+                sentence=text[sentence.span[0]:sentence.span[1]],
+                start=sentence.span[0], end=sentence.span[1],
+                terms=[text[a:b] for a, b in spans], spans=spans,
+                actor=self._first(sentence, ("actor", "organization")),
+                place=self._first(sentence, ("place",)),
+                weapon=self._first(sentence, ("weapon",)),
+            ))
+        return out
+
+    @staticmethod
+    def _first(sentence: _Sentence, types: tuple[str, ...]) -> str | None:
+        for hit in sentence.entities:
+            if hit.type in types:
+                return hit.id
+        return None
+
+    @staticmethod
+    def _match(indicator: CompiledIndicator,
+               present: dict[str, list[Span]]) -> list[Span] | None:
+        """The spans of the terms that satisfy the first satisfied clause, or None."""
+        for clause in indicator.clauses:
+            if any(n in present for n in clause.none):
+                continue
+            if not all(n in present for n in clause.all):
+                continue
+            hits = [n for n in clause.any if n in present]
+            if clause.any and not hits:
+                continue
+            spans: list[Span] = []
+            for name in (*clause.all, *hits):
+                spans.extend(present[name])
+            return spans
+        return None

@@ -1,0 +1,48 @@
+"""Polarity of a piece of evidence: asserted, denied, hypothetical or reported.
+
+Cues come from the pack, per language (``cues`` in languages/<lang>.yaml). The rule,
+in order: a denial cue in the sentence, or a negation close before (or just after) one
+of the evidence's matched terms, makes it ``denied``; else a hypothetical cue (or a
+question) makes it ``hypothetical``; else a reporting cue ("accused", "якобы") makes it
+``reported``; else it is ``asserted``. Negations inside an exception ("not a bluff",
+"would not hesitate", "не исключает") do not count: they affirm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+Span = tuple[int, int]
+NEGATION_BEFORE = 5  # words between a negation and the term it negates
+NEGATION_AFTER = 3
+
+
+def _words_between(text: str, start: int, end: int) -> int:
+    return len(text[start:end].split()) if end > start else 0
+
+
+def _inside(span: Span, spans: Iterable[Span]) -> bool:
+    return any(a <= span[0] and span[1] <= b for a, b in spans)
+
+
+def decide(text: str, sentence: Span, terms: Sequence[Span], cues: dict[str, list[Span]],
+           allowed: frozenset[str]) -> str:
+    """``cues``: cue kind -> spans in the sentence (document offsets)."""
+    exceptions = cues.get("negation_exceptions", [])
+    if "denial" in allowed and any(not _inside(c, exceptions) for c in cues.get("denial", [])):
+        return "denied"
+    if "negation" in allowed:
+        for neg in cues.get("negation", []):
+            if _inside(neg, exceptions):
+                continue
+            for term in terms:
+                if neg[1] <= term[0] and _words_between(text, neg[1], term[0]) <= NEGATION_BEFORE:
+                    return "denied"
+                if term[1] <= neg[0] and _words_between(text, term[1], neg[0]) <= NEGATION_AFTER:
+                    return "denied"
+    if "hypothetical" in allowed:
+        if cues.get("hypothetical") or text[sentence[0]:sentence[1]].rstrip(" »\"'").endswith("?"):
+            return "hypothetical"
+    if "reported" in allowed and cues.get("reported"):
+        return "reported"
+    return "asserted"

@@ -1,0 +1,1 @@
+"""Built-in indicator packs (data only)."""
