@@ -127,7 +127,7 @@ class Compiler:
             for language, names in entity.names.items():
                 for name in names:
                     # Designations ("9K720", "SS-26") and names are proper: capitalised.
-                    self._add(name, language, ENTITY, str(index), proper=True,
+                    self._add(name, language, ENTITY, str(index), proper=name[:1].isupper(),
                               ambiguous=match_key(name) in ambiguous, as_name=True)
         automaton = ahocorasick.Automaton()
         for key, labels in self._keys.items():

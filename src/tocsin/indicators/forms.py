@@ -74,7 +74,7 @@ class FormGenerator:
         morph = self._morph[language]
         words = phrase.split(" ")
         if len(words) == 1:
-            return _lexeme(morph, phrase)
+            return _lexeme(morph, phrase, name)
         # A noun phrase inflects up to its head noun ("особый режим" in "особый режим
         # несения боевого дежурства"); what follows the head (genitive dependents) stays.
         parses: list[Any] = []
@@ -125,13 +125,21 @@ def _is_word(word: str) -> bool:
     return any(ch.isalpha() for ch in word)
 
 
-def _lexeme(morph: Any, word: str) -> set[str]:
-    """Every form of every reading of a single word ("Искандер-М": of "Искандер")."""
+def _lexeme(morph: Any, word: str, name: bool = False) -> set[str]:
+    """Every form of every reading of a single word ("Искандер-М": of "Искандер").
+
+    A name is inflected only through readings that have it as their nominative, so
+    "Киев" does not bring the forms of "кий", nor "Байден" those of a verb.
+    """
     head, sep, tail = word.partition("-")
     if not head.isalpha():
         return set()
+    parses = morph.parse(head)
+    if name:
+        parses = [p for p in parses if p.tag.POS == "NOUN" and "nomn" in p.tag
+                  and match_key(p.normal_form) == head]
     out: set[str] = set()
-    for parse in morph.parse(head):
+    for parse in parses:
         if parse.score < 0.01 and out:
             continue
         for form in parse.lexeme:

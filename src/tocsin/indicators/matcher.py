@@ -19,7 +19,8 @@ from tocsin.indicators.polarity import decide
 Span = tuple[int, int]
 # Ambiguous entity names (Iskander the name, "Кинжал" the dagger) count only in a
 # sentence that also holds one of these.
-CONTEXT_CONCEPTS = ("military-context",)
+CONTEXT_CONCEPTS = ("military-context", "exercise", "exercise-name", "test-verb", "strike-verb",
+                    "missile", "nuclear-weapon", "nuclear-forces", "alert")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +93,11 @@ class Matcher:
         for end_index, (length, labels) in self.compiled.automaton.iter(keyed):
             start = end_index - length + 1
             end = end_index + 1
-            if not _is_boundary(keyed, start - 1):
+            # A key that begins or ends with punctuation ("n'", "-м") brings its own
+            # boundary on that side.
+            if keyed[start].isalnum() and not _is_boundary(keyed, start - 1):
                 continue
-            whole_word = _is_boundary(keyed, end)
+            whole_word = not keyed[end_index].isalnum() or _is_boundary(keyed, end)
             position = bisect_right(starts, start) - 1
             if position < 0 or start >= sentences[position][1]:
                 continue  # between sentences (e.g. a title line not split)

@@ -25,6 +25,12 @@ def _inside(span: Span, spans: Iterable[Span]) -> bool:
     return any(a <= span[0] and span[1] <= b for a, b in spans)
 
 
+def _strictly_inside(span: Span, spans: Iterable[Span]) -> bool:
+    """Inside a longer exception: "может" in "не может быть победителей"."""
+    return any(a <= span[0] and span[1] <= b and (b - a) > (span[1] - span[0])
+               for a, b in spans)
+
+
 def decide(text: str, sentence: Span, terms: Sequence[Span], cues: dict[str, list[Span]],
            allowed: frozenset[str]) -> str:
     """``cues``: cue kind -> spans in the sentence (document offsets)."""
@@ -41,7 +47,9 @@ def decide(text: str, sentence: Span, terms: Sequence[Span], cues: dict[str, lis
                 if term[1] <= neg[0] and _words_between(text, term[1], neg[0]) <= NEGATION_AFTER:
                     return "denied"
     if "hypothetical" in allowed:
-        if cues.get("hypothetical") or text[sentence[0]:sentence[1]].rstrip(" »\"'").endswith("?"):
+        hypothetical = [c for c in cues.get("hypothetical", [])
+                        if not _strictly_inside(c, exceptions)]
+        if hypothetical or text[sentence[0]:sentence[1]].rstrip(" »\"'").endswith("?"):
             return "hypothetical"
     if "reported" in allowed and cues.get("reported"):
         return "reported"

@@ -1,0 +1,66 @@
+"""The detection stage: a pack, compiled (cached), and a matcher over documents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from tocsin.indicators.compiler import CompiledPack, compile_pack
+from tocsin.indicators.matcher import Detection, Matcher
+from tocsin.indicators.pack import Example, Pack, load_pack
+from tocsin.text.normalize import normalize
+from tocsin.text.sentences import SentenceSplitter
+
+
+@dataclass
+class Detector:
+    """Reads Document.text, language and sentences; assigns entities and evidence."""
+
+    pack: Pack
+    compiled: CompiledPack
+    matcher: Matcher
+    splitter: SentenceSplitter
+
+    @classmethod
+    def load(cls, pack: str | Path | None = None, cache_dir: Path | None = None) -> Detector:
+        loaded = load_pack(pack)
+        compiled = compile_pack(loaded, cache_dir)
+        return cls(loaded, compiled, Matcher(compiled), SentenceSplitter())
+
+    def detect(self, text: str, language: str,
+               sentences: list[tuple[int, int]] | None = None) -> Detection:
+        if sentences is None:
+            sentences = self.splitter.split(text, language)
+        return self.matcher.detect(text, language, sentences)
+
+    def detect_sentence(self, text: str, language: str) -> Detection:
+        """One sentence (pack examples, evaluation): normalised, never split."""
+        text = normalize(text)
+        return self.matcher.detect(text, language, [(0, len(text))] if text else [])
+
+
+@dataclass(frozen=True)
+class ExampleResult:
+    indicator: str
+    example: Example
+    ok: bool
+    problem: str
+
+
+def run_examples(detector: Detector) -> list[ExampleResult]:
+    """Every example of every indicator: matches that must match (with the polarity
+    given), non-matches that must not."""
+    results: list[ExampleResult] = []
+    for indicator in detector.pack.indicators:
+        for example in indicator.examples:
+            found = [e for e in detector.detect_sentence(example.text, example.language).evidence
+                     if e.indicator == indicator.id]
+            problem = ""
+            if example.expect and not found:
+                problem = "did not match"
+            elif not example.expect and found:
+                problem = f"matched ({', '.join(found[0].terms)})"
+            elif example.expect and example.polarity and found[0].polarity != example.polarity:
+                problem = f"polarity {found[0].polarity}, expected {example.polarity}"
+            results.append(ExampleResult(indicator.id, example, not problem, problem))
+    return results

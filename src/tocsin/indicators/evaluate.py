@@ -1,0 +1,140 @@
+"""Evaluation of detection on the pack's labelled sentences (``eval/<lang>.jsonl``).
+
+Scores are over (sentence, category) pairs: a category is predicted for a sentence when
+some evidence of that category is found in it. Polarity accuracy is measured on the
+sentences where a labelled category was found. Beside it, the keyword baseline that
+analysts use today: a sentence is flagged when it holds the word nuclear / nucléaire /
+ядерн- (any category), scored at the sentence level, like tocsin's "any category".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tocsin.indicators.detect import Detector
+from tocsin.indicators.yamlfile import PackError
+
+KEYWORD = re.compile(r"\b(?:nuclear|nucléaire|ядерн|атомн|nucléaires)\w*", re.IGNORECASE)
+
+
+@dataclass
+class Counts:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"tp": self.tp, "fp": self.fp, "fn": self.fn,
+                "precision": round(self.precision, 4), "recall": round(self.recall, 4),
+                "f1": round(self.f1, 4)}
+
+
+@dataclass
+class Report:
+    sentences: int = 0
+    overall: Counts = field(default_factory=Counts)
+    by_category: dict[str, Counts] = field(default_factory=lambda: defaultdict(Counts))
+    by_language: dict[str, Counts] = field(default_factory=lambda: defaultdict(Counts))
+    sentence_level: Counts = field(default_factory=Counts)
+    keyword: Counts = field(default_factory=Counts)
+    polarity_total: int = 0
+    polarity_correct: int = 0
+    by_polarity: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def polarity_accuracy(self) -> float:
+        return self.polarity_correct / self.polarity_total if self.polarity_total else 1.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sentences": self.sentences, "overall": self.overall.as_dict(),
+            "by_category": {k: v.as_dict() for k, v in sorted(self.by_category.items())},
+            "by_language": {k: v.as_dict() for k, v in sorted(self.by_language.items())},
+            "any_category": self.sentence_level.as_dict(),
+            "keyword_baseline": self.keyword.as_dict(),
+            "polarity_accuracy": round(self.polarity_accuracy, 4),
+            "by_polarity": {k: dict(v) for k, v in sorted(self.by_polarity.items())},
+        }
+
+
+def load_eval(pack_path: Path) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for file in sorted((pack_path / "eval").glob("*.jsonl")):
+        for number, line in enumerate(file.read_text("utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise PackError(f"{file}:{number}: invalid JSON: {exc.msg}") from exc
+            row.setdefault("language", file.stem)
+            rows.append(row)
+    return rows
+
+
+def evaluate(detector: Detector, rows: list[dict[str, Any]] | None = None) -> Report:
+    rows = load_eval(detector.pack.path) if rows is None else rows
+    report = Report()
+    for row in rows:
+        language = row["language"]
+        gold = set(row.get("categories") or [])
+        evidence = detector.detect_sentence(row["text"], language).evidence
+        predicted = {e.category for e in evidence}
+        report.sentences += 1
+        for category in gold | predicted:
+            hit = category in gold and category in predicted
+            for counts in (report.overall, report.by_category[category],
+                           report.by_language[language]):
+                if hit:
+                    counts.tp += 1
+                elif category in predicted:
+                    counts.fp += 1
+                else:
+                    counts.fn += 1
+        _count(report.sentence_level, bool(gold), bool(predicted))
+        _count(report.keyword, bool(gold), bool(KEYWORD.search(row["text"])))
+        found = sorted((e for e in evidence if e.category in gold), key=lambda e: -e.severity)
+        if gold and found and row.get("polarity"):
+            report.polarity_total += 1
+            got = found[0].polarity
+            report.by_polarity[row["polarity"]][got] += 1
+            if got == row["polarity"]:
+                report.polarity_correct += 1
+            else:
+                report.errors.append({"id": row.get("id"), "error": "polarity",
+                                      "expected": row["polarity"], "got": got,
+                                      "text": row["text"]})
+        if gold != predicted:
+            report.errors.append({
+                "id": row.get("id"), "error": "category",
+                "expected": sorted(gold), "got": sorted(predicted),
+                "indicators": sorted({e.indicator for e in evidence}), "text": row["text"]})
+    return report
+
+
+def _count(counts: Counts, gold: bool, predicted: bool) -> None:
+    if gold and predicted:
+        counts.tp += 1
+    elif predicted:
+        counts.fp += 1
+    elif gold:
+        counts.fn += 1
