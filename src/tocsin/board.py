@@ -17,6 +17,29 @@ def _languages(board: Board) -> list[str]:
     return [c for c in LANGUAGE_ORDER if c in seen] + sorted(seen - set(LANGUAGE_ORDER))
 
 
+POLARITY_STYLE = {"asserted": "bold red", "denied": "green", "hypothetical": "yellow",
+                  "reported": "cyan"}
+
+
+def _evidence_table(board: Board) -> Table:
+    table = Table(title="Newest evidence", expand=True)
+    table.add_column("time (UTC)", no_wrap=True)
+    table.add_column("source", max_width=18, overflow="ellipsis", no_wrap=True)
+    table.add_column("lang", no_wrap=True)
+    table.add_column("category", no_wrap=True)
+    table.add_column("polarity", no_wrap=True)
+    table.add_column("sentence", min_width=30, ratio=1, overflow="fold")
+    for row in board.evidence:
+        sentence = Text(row["sentence"] or "")
+        for a, b in row["spans"]:
+            sentence.stylize("bold magenta", a - row["start"], b - row["start"])
+        table.add_row(row["time"].strftime("%Y-%m-%d") if row["time"] else "",
+                      Text(row["source"]), row["language"], row["category"],
+                      Text(row["polarity"], style=POLARITY_STYLE.get(row["polarity"], "")),
+                      sentence)
+    return table
+
+
 def render_board(board: Board, console: Console) -> None:
     langs = _languages(board)
     summary = Text.assemble(
@@ -57,9 +80,14 @@ def render_board(board: Board, console: Console) -> None:
             row["first"].date().isoformat() if row["first"] else "",
             row["last"].date().isoformat() if row["last"] else "",
         )
+    if board.evidence_by_category:
+        summary.append("\nevidence (not denied): ")
+        summary.append(", ".join(f"{k} {v}" for k, v in board.evidence_by_category.most_common()))
     console.print(Panel(Group(summary), title="tocsin board", border_style="blue"))
     if board.total:
         console.print(days)
         console.print(per_source)
+        if board.evidence:
+            console.print(_evidence_table(board))
     else:
         console.print("The store is empty: ingest something with `tocsin ingest PATH`.")

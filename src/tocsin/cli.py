@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 import yaml
@@ -22,6 +22,7 @@ from tocsin import __version__
 from tocsin.board import render_board
 from tocsin.config import Settings, load_settings
 from tocsin.errors import TocsinError
+from tocsin.indicators.detect import Detector
 from tocsin.model import IngestReport
 from tocsin.pipeline import Inputs, ingest, make_text_stage
 from tocsin.store.db import Store, open_store
@@ -60,6 +61,10 @@ class Context:
     def store(self) -> Store:
         return open_store(self.settings.database_url)
 
+    def detector(self, pack: str | None = None) -> Detector:
+        """The pack (built-in name or folder), compiled once and cached in the data dir."""
+        return Detector.load(pack or self.settings.pack, self.settings.data_dir / "cache")
+
 
 def _version(value: bool) -> None:
     if value:
@@ -86,7 +91,7 @@ def main(
         _fail(exc)
 
 
-def _fail(exc: Exception) -> None:
+def _fail(exc: Exception) -> NoReturn:
     err.print(Text(f"error: {exc}", style="red"))
     raise typer.Exit(1)
 
@@ -111,12 +116,13 @@ def run_ingest(context: Context, inputs: Inputs) -> IngestReport:
     store = context.store()
     try:
         stage = make_text_stage(settings.languages, settings.limits)
+        detector = context.detector()
         with Progress(SpinnerColumn(), TextColumn("ingesting"), BarColumn(),
                       TextColumn("{task.completed:,} items"), TimeElapsedColumn(),
                       console=err, transient=True, disable=not err.is_terminal) as bar:
             task = bar.add_task("ingest", total=None)
             return ingest(inputs, store, stage, settings.limits, settings.batch_size,
-                          progress=lambda n: bar.advance(task, n))
+                          progress=lambda n: bar.advance(task, n), detector=detector)
     finally:
         store.close()
 
@@ -300,6 +306,11 @@ def demo_command(
     err.print(Text(f"database: {context.settings.database_url}", style="dim"))
     if report.quarantined:
         raise typer.Exit(EXIT_REJECTED)
+
+
+from tocsin import cli_rules  # noqa: E402  (registers `rules`, `analyze`, `eval`)
+
+cli_rules.register(app, out, err, _context, _fail)
 
 
 def run() -> None:  # pragma: no cover - console entry point alias

@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     )
     limits: Limits = Field(default_factory=lambda: Limits())
     batch_size: int = Field(500, gt=0, description="documents written per transaction")
+    pack: str = Field("nuclear", description="indicator pack: a built-in name or a folder")
 
     @field_validator("languages")
     @classmethod

@@ -61,6 +61,9 @@ class Document:
     external_id: str | None = None
     kind: str = "file"
     meta: dict[str, Any] = field(default_factory=dict)
+    # assigned by the detection stage (tocsin.indicators): EntityHit and Evidence records
+    entities: list[Any] = field(default_factory=list)
+    evidence: list[Any] = field(default_factory=list)
 
 
 @dataclass(slots=True)

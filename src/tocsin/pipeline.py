@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from tocsin.config import Limits
+from tocsin.indicators.detect import Detector
 from tocsin.model import Document, IngestReport, RawItem, Rejection
 from tocsin.sources.files import expand_paths, read_file
 from tocsin.sources.jsonl import read_json_lines
@@ -62,6 +63,14 @@ def make_text_stage(languages: tuple[str, ...], limits: Limits,
     )
 
 
+def detect_batch(detector: Detector, docs: list[Document]) -> None:
+    """The detection stage: reads text, language, sentences; assigns entities, evidence."""
+    for doc in docs:
+        found = detector.detect(doc.text, doc.language, doc.sentences)
+        doc.entities = found.entities
+        doc.evidence = found.evidence
+
+
 def batched(items: Iterable[RawItem | Rejection], size: int) -> Iterator[list[RawItem | Rejection]]:
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
@@ -75,6 +84,7 @@ def ingest(
     limits: Limits,
     batch_size: int = 500,
     progress: Progress | None = None,
+    detector: Detector | None = None,
 ) -> IngestReport:
     """Read, clean and store everything in ``inputs``; bad input goes to quarantine.
 
@@ -95,8 +105,11 @@ def ingest(
                     report.reject(result.reason)
                 else:
                     docs.append(result)
+            if detector is not None:
+                detect_batch(detector, docs)
             report.read += len(batch)
-            new, known = store.write_batch(report.run_id, docs, rejections)
+            new, known = store.write_batch(report.run_id, docs, rejections,
+                                           pack=detector.pack.id if detector else "")
             report.new += new
             report.known += known
             if progress:

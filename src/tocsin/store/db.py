@@ -18,7 +18,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tocsin.errors import StoreError
 from tocsin.model import Document, IngestReport, Rejection
-from tocsin.store.schema import documents, ingest_runs, quarantine, sources
+from tocsin.store.schema import (
+    documents,
+    entities,
+    evidence,
+    ingest_runs,
+    quarantine,
+    sources,
+)
 
 GRADES = "ABCDEF"
 
@@ -143,8 +150,9 @@ class Store:
                 known=report.known, quarantined=report.quarantined, status=status))
 
     def write_batch(self, run_id: int, docs: Sequence[Document],
-                    rejections: Sequence[Rejection]) -> tuple[int, int]:
-        """Store a batch in one transaction; returns (new, already known)."""
+                    rejections: Sequence[Rejection], pack: str = "") -> tuple[int, int]:
+        """Store a batch (documents with their evidence and entities, and rejections) in
+        one transaction; returns (new, already known)."""
         now = datetime.now(UTC)
         try:
             with self.engine.begin() as conn:
@@ -153,6 +161,7 @@ class Store:
                 if new_docs:
                     conn.execute(documents.insert(), [
                         _document_row(d, ids[d.source], run_id, now) for d in new_docs])
+                    self._write_detection(conn, new_docs, pack)
                 fresh = self._new_rejections(conn, rejections)
                 if fresh:
                     conn.execute(quarantine.insert(), [
@@ -164,6 +173,31 @@ class Store:
             self._source_ids.clear()  # the transaction rolled back any new source
             raise StoreError(f"cannot write a batch to {self.engine.url!r}: {exc}") from exc
         return len(new_docs), len(docs) - len(new_docs)
+
+    @staticmethod
+    def _write_detection(conn: sa.Connection, docs: Sequence[Document], pack: str) -> None:
+        with_findings = [d for d in docs if d.evidence or d.entities]
+        if not with_findings:
+            return
+        hashes = [d.doc_hash for d in with_findings]
+        doc_ids = {doc_hash: doc_id for doc_hash, doc_id in conn.execute(
+            sa.select(documents.c.doc_hash, documents.c.id)
+            .where(documents.c.doc_hash.in_(hashes)))}
+        evidence_rows = [
+            {"document_id": doc_ids[d.doc_hash], "pack": pack, "indicator": e.indicator,
+             "category": e.category, "severity": e.severity, "polarity": e.polarity,
+             "start": e.start, "end": e.end, "terms": e.terms,
+             "spans": [list(s) for s in e.spans], "actor": e.actor, "place": e.place,
+             "weapon": e.weapon}
+            for d in with_findings for e in d.evidence]
+        entity_rows = [
+            {"document_id": doc_ids[d.doc_hash], "type": h.type, "entity": h.id,
+             "name": h.name, "text": h.text, "start": h.start, "end": h.end}
+            for d in with_findings for h in d.entities]
+        if evidence_rows:
+            conn.execute(evidence.insert(), evidence_rows)
+        if entity_rows:
+            conn.execute(entities.insert(), entity_rows)
 
     @staticmethod
     def _new_rejections(conn: sa.Connection,

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from tocsin.store.schema import documents, ingest_runs, quarantine, sources
+from tocsin.store.schema import documents, evidence, ingest_runs, quarantine, sources
 
 # When a document's own date is missing or untrusted, it is placed at its ingest time.
 effective_time = sa.func.coalesce(documents.c.published_at, documents.c.fetched_at)
@@ -119,6 +119,8 @@ class Board:
     per_day: dict[date, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     per_day_source: dict[date, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     last_run: dict[str, Any] | None = None
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    evidence_by_category: Counter[str] = field(default_factory=Counter)
 
 
 def _day(engine: Engine) -> sa.ColumnElement[Any]:
@@ -128,7 +130,7 @@ def _day(engine: Engine) -> sa.ColumnElement[Any]:
     return sa.func.date(effective_time)
 
 
-def board(engine: Engine, days: int = 14) -> Board:
+def board(engine: Engine, days: int = 14, evidence_limit: int = 12) -> Board:
     """Totals, documents per source, and per language and source for the last active days."""
     result = Board()
     with engine.connect() as conn:
@@ -165,6 +167,21 @@ def board(engine: Engine, days: int = 14) -> Board:
                 result.per_day[d][lang] += n
                 result.per_day_source[d][source] += n
             result.days = sorted(result.per_day, reverse=True)
+        result.evidence = [dict(r._mapping) for r in conn.execute(
+            sa.select(evidence.c.id, evidence.c.document_id, evidence.c.indicator,
+                      evidence.c.category, evidence.c.polarity, evidence.c.severity,
+                      evidence.c.start, evidence.c.end, evidence.c.spans,
+                      sa.func.substr(documents.c.text, evidence.c.start + 1,
+                                     evidence.c.end - evidence.c.start).label("sentence"),
+                      effective_time.label("time"), documents.c.language,
+                      sources.c.name.label("source"))
+            .join(documents, documents.c.id == evidence.c.document_id)
+            .join(sources, sources.c.id == documents.c.source_id)
+            .order_by(effective_time.desc(), evidence.c.id.desc()).limit(evidence_limit))]
+        for category, n in conn.execute(sa.select(evidence.c.category, sa.func.count())
+                                        .where(evidence.c.polarity != "denied")
+                                        .group_by(evidence.c.category)):
+            result.evidence_by_category[category] = n
         last = conn.execute(sa.select(ingest_runs).order_by(ingest_runs.c.id.desc()).limit(1))
         row = last.first()
         result.last_run = dict(row._mapping) if row else None

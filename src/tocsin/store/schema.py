@@ -115,3 +115,43 @@ quarantine = sa.Table(
     sa.Column("fingerprint", sa.String(64), nullable=False, unique=True),
     sa.Index("ix_quarantine_reason", "reason"),
 )
+
+evidence = sa.Table(
+    "evidence",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("document_id", sa.Integer, sa.ForeignKey("documents.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("pack", sa.String(100), nullable=False),
+    sa.Column("indicator", sa.String(200), nullable=False),
+    sa.Column("category", sa.String(40), nullable=False),
+    sa.Column("severity", sa.Integer, nullable=False),
+    sa.Column("polarity", sa.String(20), nullable=False),
+    # the sentence, as character offsets into documents.text
+    sa.Column("start", sa.Integer, nullable=False),
+    sa.Column("end", sa.Integer, nullable=False),
+    sa.Column("terms", sa.JSON, nullable=False),
+    sa.Column("spans", sa.JSON, nullable=False),
+    sa.Column("actor", sa.String(200)),
+    sa.Column("place", sa.String(200)),
+    sa.Column("weapon", sa.String(200)),
+    sa.Index("ix_evidence_document_id", "document_id"),
+    sa.Index("ix_evidence_category", "category"),
+    sa.Index("ix_evidence_indicator", "indicator"),
+)
+
+entities = sa.Table(
+    "entities",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("document_id", sa.Integer, sa.ForeignKey("documents.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("type", sa.String(20), nullable=False),
+    sa.Column("entity", sa.String(200), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("start", sa.Integer, nullable=False),
+    sa.Column("end", sa.Integer, nullable=False),
+    sa.Index("ix_entities_document_id", "document_id"),
+    sa.Index("ix_entities_entity", "entity"),
+)

@@ -1,0 +1,41 @@
+"""`tocsin analyze`: read files, clean them, detect warning signs; store nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from tocsin.config import Limits
+from tocsin.indicators.detect import Detector
+from tocsin.model import Document, Rejection
+from tocsin.pipeline import Inputs
+from tocsin.text.prepare import TextStage
+
+
+def document_record(doc: Document, with_text: bool = False) -> dict[str, Any]:
+    """The JSON object `tocsin analyze` prints for one document (a documented contract)."""
+    record: dict[str, Any] = {
+        "origin": doc.origin,
+        "id": doc.external_id,
+        "source": doc.source,
+        "title": doc.title,
+        "url": doc.url,
+        "published_at": doc.published_at.isoformat() if doc.published_at else None,
+        "date_flag": doc.date_flag,
+        "language": doc.language,
+        "entities": [e.as_dict() for e in doc.entities],
+        "evidence": [e.as_dict() for e in doc.evidence],
+    }
+    if with_text:
+        record["text"] = doc.text
+    return record
+
+
+def analyze(inputs: Inputs, limits: Limits, text_stage: TextStage,
+            detector: Detector) -> Iterator[Document | Rejection]:
+    for item in inputs.read(limits):
+        result = item if isinstance(item, Rejection) else text_stage.prepare(item)
+        if isinstance(result, Document):
+            found = detector.detect(result.text, result.language, result.sentences)
+            result.entities, result.evidence = found.entities, found.evidence
+        yield result

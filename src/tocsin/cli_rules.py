@@ -1,0 +1,213 @@
+"""Commands about indicator packs and detection: `rules lint|test`, `analyze`, `eval`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from tocsin.analyze import analyze, document_record
+from tocsin.errors import TocsinError
+from tocsin.indicators.detect import run_examples
+from tocsin.indicators.evaluate import Counts, evaluate
+from tocsin.indicators.lint import ERROR, lint, relative
+from tocsin.indicators.matcher import Evidence
+from tocsin.indicators.pack import load_pack
+from tocsin.model import Document, Rejection
+from tocsin.pipeline import Inputs, make_text_stage
+
+POLARITY_STYLE = {"asserted": "bold red", "denied": "green", "hypothetical": "yellow",
+                  "reported": "cyan"}
+PackOption = Annotated[str | None, typer.Option("--pack", help="Pack name or folder "
+                                                "(default: the `pack` setting, nuclear).")]
+
+
+def highlighted(sentence: str, start: int, spans: list[tuple[int, int]] | list[list[int]]
+                ) -> Text:
+    """The sentence as rich Text (never parsed as markup), matched terms highlighted."""
+    text = Text(sentence)
+    for a, b in spans:
+        text.stylize("bold underline magenta", a - start, b - start)
+    return text
+
+
+def evidence_line(evidence: Evidence) -> Text:
+    head = Text.assemble(
+        (f"{evidence.category}", "bold"), " ",
+        (evidence.polarity, POLARITY_STYLE.get(evidence.polarity, "")), " ",
+        (f"{evidence.indicator} (severity {evidence.severity})", "dim"),
+    )
+    entities = ", ".join(f"{k}={v}" for k, v in (("actor", evidence.actor),
+                         ("place", evidence.place), ("weapon", evidence.weapon)) if v)
+    if entities:
+        head.append(f"  [{entities}]", style="dim")
+    return Text.assemble(head, "\n    ",
+                         highlighted(evidence.sentence, evidence.start, evidence.spans))
+
+
+def register(app: typer.Typer, out: Console, err: Console,
+             context: Callable[[typer.Context], Any],
+             fail: Callable[[Exception], NoReturn]) -> None:
+    rules = typer.Typer(help="Indicator packs: lint them, run their examples.",
+                        no_args_is_help=True)
+    app.add_typer(rules, name="rules")
+
+    @rules.command("lint")
+    def rules_lint(
+        ctx: typer.Context,
+        pack: Annotated[str | None, typer.Argument(help="Pack name or folder.")] = None,
+    ) -> None:
+        """Check a pack: schema, ids, concepts, languages, examples. Exit 1 on errors."""
+        try:
+            loaded = load_pack(pack or context(ctx).settings.pack)
+        except TocsinError as exc:
+            fail(exc)
+        issues = [relative(i, loaded.path) for i in lint(loaded)]
+        for issue in issues:
+            style = "red" if issue.severity == ERROR else "yellow"
+            out.print(Text(str(issue), style=style))
+        errors = sum(1 for i in issues if i.severity == ERROR)
+        out.print(Text(f"{loaded.id}: {len(loaded.indicators)} indicators, "
+                       f"{len(loaded.entities)} entities: {errors} errors, "
+                       f"{len(issues) - errors} warnings", style="bold"))
+        if errors:
+            raise typer.Exit(1)
+
+    @rules.command("test")
+    def rules_test(
+        ctx: typer.Context,
+        pack: Annotated[str | None, typer.Argument(help="Pack name or folder.")] = None,
+    ) -> None:
+        """Run every indicator's examples; fail on any miss. Exit 1 on failures."""
+        try:
+            detector = context(ctx).detector(pack)
+        except TocsinError as exc:
+            fail(exc)
+        results = run_examples(detector)
+        failed = [r for r in results if not r.ok]
+        for result in failed:
+            out.print(Text(f"{result.example.where}: {result.indicator} "
+                           f"[{result.example.language}] {result.problem}: ", style="red"),
+                      Text(result.example.text))
+        out.print(Text(f"{len(results) - len(failed)} passed, {len(failed)} failed",
+                       style="bold red" if failed else "bold green"))
+        if failed:
+            raise typer.Exit(1)
+
+    @app.command("analyze")
+    def analyze_command(
+        ctx: typer.Context,
+        paths: Annotated[list[str], typer.Argument(help="Files or folders; '-' reads JSON "
+                                                        "Lines from standard input.")],
+        pack: PackOption = None,
+        fmt: Annotated[str, typer.Option("--format", "-f",
+                                         help="jsonl (one object per document) or table.")]
+        = "jsonl",
+        with_text: Annotated[bool, typer.Option("--with-text",
+                                                help="Include the normalised text.")] = False,
+        source: Annotated[str, typer.Option(help="Source name for inputs that name none.")]
+        = "",
+    ) -> None:
+        """Detect warning signs in files without storing them."""
+        if fmt not in ("jsonl", "table"):
+            raise typer.BadParameter("use jsonl or table", param_hint="--format")
+        settings = context(ctx).settings
+        rejected = 0
+        try:
+            detector = context(ctx).detector(pack)
+            stage = make_text_stage(settings.languages, settings.limits)
+            for result in analyze(Inputs(paths, default_source=source), settings.limits,
+                                  stage, detector):
+                if isinstance(result, Rejection):
+                    rejected += 1
+                    where = result.origin + (f":{result.line}" if result.line else "")
+                    err.print(Text(f"rejected {where}: {result.reason}: {result.message}",
+                                   style="yellow"))
+                elif fmt == "jsonl":
+                    out.print(json.dumps(document_record(result, with_text), ensure_ascii=False),
+                              markup=False, highlight=False, soft_wrap=True)
+                else:
+                    _print_document(out, result, with_text)
+        except TocsinError as exc:
+            fail(exc)
+        if rejected:
+            raise typer.Exit(3)
+
+    @app.command("eval")
+    def eval_command(
+        ctx: typer.Context,
+        pack: PackOption = None,
+        fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+        errors: Annotated[bool, typer.Option("--errors", help="Also list every error.")]
+        = False,
+    ) -> None:
+        """Precision, recall and F1 of detection on the pack's labelled sentences."""
+        try:
+            report = evaluate(context(ctx).detector(pack))
+        except TocsinError as exc:
+            fail(exc)
+        if fmt == "json":
+            data = report.as_dict()
+            if errors:
+                data["errors"] = report.errors
+            out.print(json.dumps(data, ensure_ascii=False, indent=1), markup=False,
+                      highlight=False, soft_wrap=True)
+            return
+        _print_eval(out, report, errors)
+
+
+def _print_document(out: Console, doc: Document, with_text: bool) -> None:
+    date = doc.published_at.strftime("%Y-%m-%d %H:%M") if doc.published_at else "?"
+    out.print(Text.assemble((doc.origin, "bold"), f"  {doc.language}  {date}  ",
+                            (doc.source, "cyan"), "  ", (doc.title or "", "italic")))
+    if doc.entities:
+        names = sorted({f"{e.type}:{e.name}" for e in doc.entities})
+        out.print(Text("  entities: " + ", ".join(names), style="dim"))
+    for evidence in doc.evidence:
+        out.print(Text("  ") + evidence_line(evidence))
+    if not doc.evidence:
+        out.print(Text("  no warning signs", style="dim"))
+    if with_text:
+        out.print(Text(doc.text), style="dim")
+    out.print()
+
+
+def _row(table: Table, name: str, counts: Counts) -> None:
+    table.add_row(name, str(counts.tp), str(counts.fp), str(counts.fn),
+                  f"{counts.precision:.3f}", f"{counts.recall:.3f}", f"{counts.f1:.3f}")
+
+
+def _print_eval(out: Console, report: Any, errors: bool) -> None:
+    table = Table(title=f"Detection on {report.sentences} labelled sentences "
+                        "(sentence × category)")
+    for column in ("", "tp", "fp", "fn", "precision", "recall", "F1"):
+        table.add_column(column, justify="left" if not column else "right")
+    _row(table, "overall", report.overall)
+    table.add_section()
+    for name, counts in sorted(report.by_category.items()):
+        _row(table, name, counts)
+    table.add_section()
+    for name, counts in sorted(report.by_language.items()):
+        _row(table, f"language {name}", counts)
+    table.add_section()
+    _row(table, "any category (tocsin)", report.sentence_level)
+    _row(table, "keyword baseline", report.keyword)
+    out.print(table)
+    polarity = Table(title=f"Polarity accuracy {report.polarity_accuracy:.3f} "
+                           f"({report.polarity_correct}/{report.polarity_total})")
+    polarity.add_column("labelled \\ found")
+    kinds = ("asserted", "denied", "hypothetical", "reported")
+    for kind in kinds:
+        polarity.add_column(kind, justify="right")
+    for kind in kinds:
+        row = report.by_polarity.get(kind, {})
+        polarity.add_row(kind, *[str(row.get(k, 0)) for k in kinds])
+    out.print(polarity)
+    if errors:
+        for error in report.errors:
+            out.print(Text(json.dumps(error, ensure_ascii=False)))
