@@ -9,6 +9,7 @@ from typer.testing import CliRunner, Result
 
 from tocsin.cli import app
 from tocsin.config import Limits
+from tocsin.indicators.detect import Detector
 from tocsin.pipeline import make_text_stage
 from tocsin.text.language import LanguageIdentifier
 from tocsin.text.prepare import TextStage
@@ -30,11 +31,23 @@ def text_stage() -> TextStage:
 CLI = Callable[..., Result]
 
 
+@pytest.fixture(scope="session")
+def pack_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One compiled-pack cache for the whole session: compiling takes seconds."""
+    return tmp_path_factory.mktemp("pack-cache")
+
+
+@pytest.fixture(scope="session")
+def detector(pack_cache: Path) -> Detector:
+    return Detector.load("nuclear", pack_cache)
+
+
 @pytest.fixture
-def tocsin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CLI:
+def tocsin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pack_cache: Path) -> CLI:
     """Run the tocsin CLI against a fresh data dir; returns the click Result."""
-    for name in ("TOCSIN_DB", "TOCSIN_DATA_DIR", "TOCSIN_CONFIG"):
+    for name in ("TOCSIN_DB", "TOCSIN_DATA_DIR", "TOCSIN_CONFIG", "TOCSIN_PACK"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TOCSIN_CACHE_DIR", str(pack_cache))
     runner = CliRunner()
     data_dir = tmp_path / "data"
 

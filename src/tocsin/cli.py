@@ -63,7 +63,7 @@ class Context:
 
     def detector(self, pack: str | None = None) -> Detector:
         """The pack (built-in name or folder), compiled once and cached in the data dir."""
-        return Detector.load(pack or self.settings.pack, self.settings.data_dir / "cache")
+        return Detector.load(pack or self.settings.pack, self.settings.pack_cache)
 
 
 def _version(value: bool) -> None:

@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     limits: Limits = Field(default_factory=lambda: Limits())
     batch_size: int = Field(500, gt=0, description="documents written per transaction")
     pack: str = Field("nuclear", description="indicator pack: a built-in name or a folder")
+    cache_dir: Path | None = Field(
+        None, description="where compiled packs are cached; default: <data_dir>/cache")
+
+    @property
+    def pack_cache(self) -> Path:
+        return self.cache_dir or self.data_dir / "cache"
 
     @field_validator("languages")
     @classmethod
