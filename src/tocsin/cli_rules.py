@@ -70,7 +70,7 @@ def register(app: typer.Typer, out: Console, err: Console,
         issues = [relative(i, loaded.path) for i in lint(loaded)]
         for issue in issues:
             style = "red" if issue.severity == ERROR else "yellow"
-            out.print(Text(str(issue), style=style))
+            out.print(Text(str(issue), style=style), soft_wrap=True)
         errors = sum(1 for i in issues if i.severity == ERROR)
         out.print(Text(f"{loaded.id}: {len(loaded.indicators)} indicators, "
                        f"{len(loaded.entities)} entities: {errors} errors, "
@@ -93,7 +93,7 @@ def register(app: typer.Typer, out: Console, err: Console,
         for result in failed:
             out.print(Text(f"{result.example.where}: {result.indicator} "
                            f"[{result.example.language}] {result.problem}: ", style="red"),
-                      Text(result.example.text))
+                      Text(result.example.text), soft_wrap=True)
         out.print(Text(f"{len(results) - len(failed)} passed, {len(failed)} failed",
                        style="bold red" if failed else "bold green"))
         if failed:

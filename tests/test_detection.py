@@ -1,0 +1,119 @@
+"""Detection: surface forms, matching on word boundaries, entities, polarity."""
+
+from __future__ import annotations
+
+import pytest
+
+from tocsin.indicators.detect import Detector
+from tocsin.indicators.forms import FormGenerator, match_key
+
+
+def categories(detector: Detector, text: str, language: str) -> set[str]:
+    return {e.category for e in detector.detect_sentence(text, language).evidence}
+
+
+def polarity(detector: Detector, text: str, language: str, category: str) -> str:
+    found = [e for e in detector.detect_sentence(text, language).evidence
+             if e.category == category]
+    assert found, f"no {category} evidence in {text!r}"
+    return found[0].polarity
+
+
+def test_russian_and_ukrainian_phrases_are_inflected_together() -> None:
+    forms = FormGenerator()
+    assert {"ядерного оружия", "ядерным оружием", "ядерному оружию"} <= forms.forms(
+        "ядерное оружие", "ru")
+    assert {"ядерної зброї", "ядерною зброєю", "ядерну зброю"} <= forms.forms(
+        "ядерна зброя", "uk")
+    # the genitive dependent stays as written
+    assert "оружием массового поражения" in forms.forms("оружие массового поражения", "ru")
+    assert "оружием массового поражением" not in forms.forms("оружие массового поражения", "ru")
+    # names: every word inflects; no readings of other words ("кий" for "Киев")
+    assert "владимира путина" in forms.forms("Владимир Путин", "ru", name=True)
+    assert "кия" not in forms.forms("Киев", "ru", name=True)
+    assert {"armes nucléaires"} <= forms.forms("arme nucléaire", "fr")
+    assert {"nuclear weapons"} <= forms.forms("nuclear weapon", "en")
+    assert match_key("Ёлка İstanbul") == "елка istanbul"[:len("Ёлка İstanbul")]
+
+
+@pytest.mark.parametrize(("text", "language", "category"), [
+    ("Лукашенко заявил, что тактическое ядерное оружие уже размещено в Белоруссии.", "ru",
+     "deployment"),
+    ("Росія розмістила тактичну ядерну зброю в Білорусі.", "uk", "deployment"),
+    ("Les forces de dissuasion ont été placées en régime spécial d'alerte.", "fr", "readiness"),
+    ("Минобороны провело испытание ракеты «Сармат».", "ru", "test"),
+    ("Russia suspended its participation in New START.", "en", "arms-control"),
+])
+def test_inflected_and_elided_forms_are_found(detector: Detector, text: str, language: str,
+                                              category: str) -> None:
+    assert category in categories(detector, text, language)
+
+
+def test_offsets_point_into_the_text(detector: Detector) -> None:
+    text = ("Первый абзац без ядерных тем.\n\nПутин пригрозил Западу ядерным оружием. "
+            "Песков добавил, что Россия никому не угрожает.")
+    found = detector.detect(text, "ru")
+    assert found.evidence
+    for evidence in found.evidence:
+        assert text[evidence.start:evidence.end] == evidence.sentence
+        for (a, b), term in zip(evidence.spans, evidence.terms, strict=True):
+            assert text[a:b] == term
+    for entity in found.entities:
+        assert text[entity.start:entity.end] == entity.text
+    names = {e.name for e in found.entities}
+    assert {"Vladimir Putin", "Dmitry Peskov"} <= names
+
+
+def test_terms_match_whole_words_only(detector: Detector) -> None:
+    # "test" inside "testimony", "ядерн" inside another word: no evidence
+    assert categories(detector, "The testimony about the Yarsk festival was long.", "en") == set()
+
+
+def test_ambiguous_names_need_military_context(detector: Detector) -> None:
+    person = detector.detect_sentence("Искандер забил два гола в матче с «Зенитом».", "ru")
+    assert not any(e.type == "weapon" for e in person.entities)
+    missile = detector.detect_sentence("Армия нанесла удар ракетами «Искандер» по Харькову.",
+                                       "ru")
+    assert any(e.id == "iskander-m" for e in missile.entities)
+    assert "use" in {e.category for e in missile.evidence}
+
+
+def test_proper_names_must_be_capitalised(detector: Detector) -> None:
+    found = detector.detect_sentence("the kremlin of the old town was a museum.", "en")
+    assert not any(e.id == "kremlin" for e in found.entities)
+
+
+@pytest.mark.parametrize(("text", "language", "category", "expected"), [
+    ("Putin threatened the West with nuclear weapons.", "en", "rhetoric", "asserted"),
+    ("We threaten no one with nuclear weapons, Peskov said.", "en", "rhetoric", "denied"),
+    ("Nous ne menaçons personne avec l'arme nucléaire, a dit Peskov.", "fr", "rhetoric", "denied"),
+    ("Мы никому не угрожаем ядерным оружием, заявил Песков.", "ru", "rhetoric", "denied"),
+    ("Ми нікому не погрожуємо ядерною зброєю, заявив Пєсков.", "uk", "rhetoric", "denied"),
+    ("Russia could use nuclear weapons if NATO troops entered Ukraine, Medvedev said.", "en",
+     "rhetoric", "hypothetical"),
+    ("\"This is not a bluff,\" Putin said of his nuclear warning.", "en", "rhetoric", "asserted"),
+    ("Путин заявил, что это не блеф и Россия применит ядерное оружие.", "ru", "rhetoric",
+     "asserted"),
+    ("Moscow accused Kyiv of preparing a dirty bomb.", "en", "rhetoric", "reported"),
+    ("Москва обвинила Киев в подготовке «грязной бомбы».", "ru", "rhetoric", "reported"),
+])
+def test_polarity(detector: Detector, text: str, language: str, category: str,
+                  expected: str) -> None:
+    assert polarity(detector, text, language, category) == expected
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("The Senate leader threatened to use the nuclear option on judicial nominees.", "en"),
+    ("Le film Oppenheimer raconte la naissance de la bombe atomique.", "fr"),
+    ("В 1962 году мир стоял на грани ядерной войны во время Карибского кризиса.", "ru"),
+    ("Westinghouse постачатиме ядерне паливо для українських АЕС.", "uk"),
+    ("Iskander scored twice and was named man of the match.", "en"),
+    ("Ножи «Кинжал» продаются в каждом охотничьем магазине.", "ru"),
+])
+def test_hard_negatives_stay_quiet(detector: Detector, text: str, language: str) -> None:
+    assert categories(detector, text, language) == set()
+
+
+def test_power_plant_news_is_only_ever_nuclear_safety(detector: Detector) -> None:
+    text = "Shelling cut the last power line to the Zaporizhzhia nuclear plant, the IAEA said."
+    assert categories(detector, text, "en") == {"nuclear-safety"}
