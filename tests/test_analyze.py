@@ -65,3 +65,6 @@ def test_ingest_stores_evidence_and_entities(tocsin: CLI, tmp_path: Path) -> Non
     assert {"putin", "belarus"} <= entities
     board = tocsin("board")
     assert "Newest evidence" in board.output and "deployment" in board.output
+    shown = json.loads(tocsin("show", "1", "--format", "jsonl").output)
+    assert shown["evidence"][0]["category"] == "deployment"
+    assert "deployment.nuclear-weapons" in tocsin("show", "1").output

@@ -30,6 +30,7 @@ from tocsin.store.queries import (
     DocumentFilter,
     board,
     count_documents,
+    document_findings,
     get_document,
     list_documents,
     list_quarantine,
@@ -213,6 +214,8 @@ def show_command(
     try:
         store = _context(ctx).store()
         doc = get_document(store.engine, key)
+        if doc is not None:
+            doc.update(document_findings(store.engine, doc["id"]))
         store.close()
     except TocsinError as exc:
         _fail(exc)
@@ -235,6 +238,17 @@ def show_command(
     out.print(meta)
     out.print()
     out.print(Text(doc["text"]))
+    if doc["entities"]:
+        out.print()
+        out.print(Text("entities: " + ", ".join(sorted({f"{e['type']}:{e['name']}"
+                                                        for e in doc["entities"]})),
+                       style="dim"))
+    for found in doc["evidence"]:
+        out.print(Text.assemble(
+            (found["category"], "bold"), " ", (found["polarity"], ""), " ",
+            (f"{found['indicator']} (severity {found['severity']})", "dim"), "\n    ",
+            highlighted(doc["text"][found["start"]:found["end"]], found["start"],
+                        found["spans"])))
 
 
 @app.command("quarantine")
@@ -309,6 +323,7 @@ def demo_command(
 
 
 from tocsin import cli_rules  # noqa: E402  (registers `rules`, `analyze`, `eval`)
+from tocsin.cli_rules import highlighted  # noqa: E402
 
 cli_rules.register(app, out, err, _context, _fail)
 

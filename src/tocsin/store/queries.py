@@ -10,7 +10,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from tocsin.store.schema import documents, evidence, ingest_runs, quarantine, sources
+from tocsin.store.schema import (
+    documents,
+    entities,
+    evidence,
+    ingest_runs,
+    quarantine,
+    sources,
+)
 
 # When a document's own date is missing or untrusted, it is placed at its ingest time.
 effective_time = sa.func.coalesce(documents.c.published_at, documents.c.fetched_at)
@@ -94,6 +101,17 @@ def get_document(engine: Engine, key: str) -> dict[str, Any] | None:
     if len(rows) != 1:
         return None
     return dict(rows[0]._mapping)
+
+
+def document_findings(engine: Engine, document_id: int) -> dict[str, list[dict[str, Any]]]:
+    """The evidence and entities stored for one document, in text order."""
+    with engine.connect() as conn:
+        found = conn.execute(sa.select(evidence).where(evidence.c.document_id == document_id)
+                             .order_by(evidence.c.start, evidence.c.id))
+        ents = conn.execute(sa.select(entities).where(entities.c.document_id == document_id)
+                            .order_by(entities.c.start))
+        return {"evidence": [dict(r._mapping) for r in found],
+                "entities": [dict(r._mapping) for r in ents]}
 
 
 def list_quarantine(engine: Engine, reason: str | None = None, run_id: int | None = None,
