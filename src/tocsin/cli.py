@@ -18,8 +18,9 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 from rich.text import Text
 
-from tocsin import __version__
+from tocsin import __version__, cli_rules, cli_sources
 from tocsin.board import render_board
+from tocsin.cli_rules import highlighted
 from tocsin.config import Settings, load_settings
 from tocsin.errors import TocsinError
 from tocsin.indicators.detect import Detector
@@ -322,8 +323,8 @@ def demo_command(
         raise typer.Exit(EXIT_REJECTED)
 
 
-from tocsin import cli_rules  # noqa: E402  (registers `rules`, `analyze`, `eval`)
-from tocsin.cli_rules import highlighted  # noqa: E402
+cli_rules.register(app, out, err, _context, _fail)
+cli_sources.register(app, out, err, _context, _fail)
 
 cli_rules.register(app, out, err, _context, _fail)
 

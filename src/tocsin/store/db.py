@@ -93,6 +93,7 @@ class Store:
                     "country": record.get("country"),
                     "state_affiliated": record.get("state_affiliated"),
                     "homepage": record.get("homepage"),
+                    "feed": record.get("feed"),
                     "aliases": list(record.get("aliases") or []),
                     "grade": grade,
                 }

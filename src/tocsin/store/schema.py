@@ -53,10 +53,26 @@ sources = sa.Table(
     sa.Column("state_affiliated", sa.Boolean),
     sa.Column("homepage", sa.Text),
     sa.Column("aliases", sa.JSON, nullable=False, server_default="[]"),
+    sa.Column("feed", sa.Text),
     # NATO Admiralty reliability A-F; F = cannot be judged, the default.
     sa.Column("grade", sa.String(1), nullable=False, server_default="F"),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.CheckConstraint("grade IN ('A','B','C','D','E','F')", name="ck_sources_grade"),
+)
+
+# Every change of a source's grade: who, when, from what, why.
+source_grades = sa.Table(
+    "source_grades",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source_id", sa.String(200), sa.ForeignKey("sources.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("grade", sa.String(1), nullable=False),
+    sa.Column("previous", sa.String(1)),
+    sa.Column("changed_by", sa.Text, nullable=False),
+    sa.Column("changed_at", UTCDateTime, nullable=False),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Index("ix_source_grades_source_id", "source_id"),
 )
 
 ingest_runs = sa.Table(
