@@ -17,7 +17,7 @@ from tocsin.indicators.yamlfile import PackError
 MINI_PACK = {
     "pack.yaml": "id: mini\ntitle: Mini\nversion: '1'\nlanguages: [en, ru]\n",
     "languages/en.yaml": "language: en\nconcepts:\n  drill: [drill, drills]\n"
-                         "  sub: [submarine]\ncues:\n  negation: [not, no]\n",
+                         "  sub: [submarine]\ncues:\n  negation: [not, \"no\"]\n",
     "languages/ru.yaml": "language: ru\nconcepts:\n  drill: [учения]\n  sub: [подводная лодка]\n"
                          "cues:\n  negation: [не]\n",
     "indicators/subs.yaml": """indicators:
@@ -109,6 +109,13 @@ def test_broken_yaml_is_an_error_with_file_and_line(tmp_path: Path, tocsin: CLI)
     result = tocsin("rules", "lint", str(pack))
     assert result.exit_code == 1 and "invalid YAML" in result.output
     assert tocsin("rules", "lint", str(tmp_path / "nowhere")).exit_code == 1
+
+
+def test_unquoted_yes_no_terms_are_an_error_naming_the_file(tmp_path: Path) -> None:
+    files = dict(MINI_PACK)
+    files["languages/en.yaml"] = files["languages/en.yaml"].replace('\"no\"', "no")
+    with pytest.raises(PackError, match=r"en\.yaml: .*quote yes/no"):
+        load_pack(write_pack(tmp_path / "mini", files))
 
 
 def test_compilation_is_cached_by_content(tmp_path: Path) -> None:

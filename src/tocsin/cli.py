@@ -36,6 +36,7 @@ from tocsin.store.queries import (
     list_documents,
     list_quarantine,
 )
+from tocsin.stories.stage import StoriesStage
 
 EXIT_REJECTED = 3  # ingest finished, but some inputs went to quarantine
 
@@ -119,12 +120,14 @@ def run_ingest(context: Context, inputs: Inputs) -> IngestReport:
     try:
         stage = make_text_stage(settings.languages, settings.limits)
         detector = context.detector()
+        stories = StoriesStage.for_store(store, settings.languages)
         with Progress(SpinnerColumn(), TextColumn("ingesting"), BarColumn(),
                       TextColumn("{task.completed:,} items"), TimeElapsedColumn(),
                       console=err, transient=True, disable=not err.is_terminal) as bar:
             task = bar.add_task("ingest", total=None)
             return ingest(inputs, store, stage, settings.limits, settings.batch_size,
-                          progress=lambda n: bar.advance(task, n), detector=detector)
+                          progress=lambda n: bar.advance(task, n), detector=detector,
+                          stories=stories)
     finally:
         store.close()
 

@@ -64,6 +64,20 @@ class Document:
     # assigned by the detection stage (tocsin.indicators): EntityHit and Evidence records
     entities: list[Any] = field(default_factory=list)
     evidence: list[Any] = field(default_factory=list)
+    # assigned by the stories stage (tocsin.stories)
+    attributions: list[Any] = field(default_factory=list)
+    cites: str | None = None
+    signature: Any = None
+
+
+@dataclass(slots=True)
+class BatchResult:
+    new_ids: list[int]
+    known: int
+
+    @property
+    def new(self) -> int:
+        return len(self.new_ids)
 
 
 @dataclass(slots=True)

@@ -21,6 +21,7 @@ from tocsin.model import Document, IngestReport, RawItem, Rejection
 from tocsin.sources.files import expand_paths, read_file
 from tocsin.sources.jsonl import read_json_lines
 from tocsin.store.db import Store
+from tocsin.stories.stage import StoriesStage
 from tocsin.text.language import LanguageIdentifier
 from tocsin.text.prepare import TextStage
 from tocsin.text.sentences import SentenceSplitter
@@ -85,6 +86,7 @@ def ingest(
     batch_size: int = 500,
     progress: Progress | None = None,
     detector: Detector | None = None,
+    stories: StoriesStage | None = None,
 ) -> IngestReport:
     """Read, clean and store everything in ``inputs``; bad input goes to quarantine.
 
@@ -94,6 +96,7 @@ def ingest(
     report = IngestReport(run_id=store.begin_run(inputs.paths))
     assert report.run_id is not None
     status = "failed"
+    source_ids = store.source_ids() if stories else {}
     try:
         for batch in batched(inputs.read(limits), batch_size):
             docs: list[Document] = []
@@ -107,11 +110,15 @@ def ingest(
                     docs.append(result)
             if detector is not None:
                 detect_batch(detector, docs)
+            if stories is not None:
+                stories.prepare(docs, source_ids)
             report.read += len(batch)
-            new, known = store.write_batch(report.run_id, docs, rejections,
-                                           pack=detector.pack.id if detector else "")
-            report.new += new
-            report.known += known
+            written = store.write_batch(report.run_id, docs, rejections,
+                                       pack=detector.pack.id if detector else "")
+            if stories is not None:
+                stories.cluster(store, written.new_ids)
+            report.new += written.new
+            report.known += written.known
             if progress:
                 progress(len(batch))
         status = "done"

@@ -132,6 +132,10 @@ def _str_list(value: Any) -> list[str]:
         return []
     if isinstance(value, str):
         return [value]
+    bad = [v for v in value if isinstance(v, bool) or v is None]
+    if bad:
+        # YAML reads a bare no/yes/off/on as a boolean and a bare ~ as null: quote them.
+        raise PackError(f"{bad!r} in {list(value)!r}: quote yes/no/on/off/null terms")
     return [str(v) for v in value]
 
 
@@ -154,9 +158,12 @@ def load_pack(name_or_path: str | Path | None = None) -> Pack:
         data = load_yaml(file) or {}
         files[str(file)] = data
         lang = str(data.get("language") or file.stem)
-        concepts[lang] = {str(k): _str_list(v) for k, v in (data.get("concepts") or {}).items()
-                          if k != LINE}
-        cues[lang] = {k: _str_list((data.get("cues") or {}).get(k)) for k in CUE_KINDS}
+        try:
+            concepts[lang] = {str(k): _str_list(v) for k, v in
+                              (data.get("concepts") or {}).items() if k != LINE}
+            cues[lang] = {k: _str_list((data.get("cues") or {}).get(k)) for k in CUE_KINDS}
+        except PackError as exc:
+            raise PackError(f"{file}: {exc}") from exc
 
     indicators: list[Indicator] = []
     for file in sorted((path / "indicators").glob("*.yaml")):

@@ -17,8 +17,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from tocsin.errors import StoreError
-from tocsin.model import Document, IngestReport, Rejection
+from tocsin.model import BatchResult, Document, IngestReport, Rejection
 from tocsin.store.schema import (
+    attributions,
     documents,
     entities,
     evidence,
@@ -151,18 +152,22 @@ class Store:
                 known=report.known, quarantined=report.quarantined, status=status))
 
     def write_batch(self, run_id: int, docs: Sequence[Document],
-                    rejections: Sequence[Rejection], pack: str = "") -> tuple[int, int]:
-        """Store a batch (documents with their evidence and entities, and rejections) in
-        one transaction; returns (new, already known)."""
+                    rejections: Sequence[Rejection], pack: str = "") -> BatchResult:
+        """Store a batch (documents with their evidence, entities and attributions, and
+        rejections) in one transaction; returns the new documents' ids and how many were
+        already known."""
         now = datetime.now(UTC)
         try:
             with self.engine.begin() as conn:
                 new_docs = self._new_documents(conn, docs)
                 ids = self._resolve_sources(conn, {d.source for d in new_docs})
+                new_ids: list[int] = []
                 if new_docs:
                     conn.execute(documents.insert(), [
                         _document_row(d, ids[d.source], run_id, now) for d in new_docs])
-                    self._write_detection(conn, new_docs, pack)
+                    by_hash = self._ids(conn, [d.doc_hash for d in new_docs])
+                    new_ids = [by_hash[d.doc_hash] for d in new_docs]
+                    self._write_detection(conn, new_docs, pack, by_hash)
                 fresh = self._new_rejections(conn, rejections)
                 if fresh:
                     conn.execute(quarantine.insert(), [
@@ -173,17 +178,28 @@ class Store:
         except SQLAlchemyError as exc:
             self._source_ids.clear()  # the transaction rolled back any new source
             raise StoreError(f"cannot write a batch to {self.engine.url!r}: {exc}") from exc
-        return len(new_docs), len(docs) - len(new_docs)
+        return BatchResult(new_ids, len(docs) - len(new_docs))
+
+    def source_ids(self) -> dict[str, str]:
+        """Every name, alias and id (casefolded) of the registry -> source id."""
+        with self.engine.connect() as conn:
+            return dict(self._source_index(conn))
 
     @staticmethod
-    def _write_detection(conn: sa.Connection, docs: Sequence[Document], pack: str) -> None:
-        with_findings = [d for d in docs if d.evidence or d.entities]
+    def _ids(conn: sa.Connection, hashes: list[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for i in range(0, len(hashes), 500):
+            out.update({h: i_ for h, i_ in conn.execute(
+                sa.select(documents.c.doc_hash, documents.c.id)
+                .where(documents.c.doc_hash.in_(hashes[i:i + 500])))})
+        return out
+
+    @staticmethod
+    def _write_detection(conn: sa.Connection, docs: Sequence[Document], pack: str,
+                         doc_ids: dict[str, int]) -> None:
+        with_findings = [d for d in docs if d.evidence or d.entities or d.attributions]
         if not with_findings:
             return
-        hashes = [d.doc_hash for d in with_findings]
-        doc_ids = {doc_hash: doc_id for doc_hash, doc_id in conn.execute(
-            sa.select(documents.c.doc_hash, documents.c.id)
-            .where(documents.c.doc_hash.in_(hashes)))}
         evidence_rows = [
             {"document_id": doc_ids[d.doc_hash], "pack": pack, "indicator": e.indicator,
              "category": e.category, "severity": e.severity, "polarity": e.polarity,
@@ -195,6 +211,12 @@ class Store:
             {"document_id": doc_ids[d.doc_hash], "type": h.type, "entity": h.id,
              "name": h.name, "text": h.text, "start": h.start, "end": h.end}
             for d in with_findings for h in d.entities]
+        attribution_rows = [
+            {"document_id": doc_ids[d.doc_hash], "source_id": a.source_id, "source": a.source,
+             "speaker": a.speaker, "text": a.text, "start": a.start, "end": a.end}
+            for d in with_findings for a in d.attributions]
+        if attribution_rows:
+            conn.execute(attributions.insert(), attribution_rows)
         if evidence_rows:
             conn.execute(evidence.insert(), evidence_rows)
         if entity_rows:
@@ -245,6 +267,8 @@ def _document_row(doc: Document, source_id: str, run_id: int, now: datetime) -> 
         "published_raw": doc.published_raw, "date_flag": doc.date_flag, "fetched_at": now,
         "sentences": [list(span) for span in doc.sentences], "kind": doc.kind,
         "origin": doc.origin, "meta": doc.meta, "run_id": run_id,
+        "signature": doc.signature.tobytes() if doc.signature is not None else None,
+        "cites": doc.cites,
     }
 
 

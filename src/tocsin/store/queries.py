@@ -100,7 +100,9 @@ def get_document(engine: Engine, key: str) -> dict[str, Any] | None:
         rows = conn.execute(query).all()
     if len(rows) != 1:
         return None
-    return dict(rows[0]._mapping)
+    doc = dict(rows[0]._mapping)
+    doc.pop("signature", None)  # 512 bytes of MinHash, for clustering only
+    return doc
 
 
 def document_findings(engine: Engine, document_id: int) -> dict[str, list[dict[str, Any]]]:

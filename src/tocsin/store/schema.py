@@ -110,6 +110,12 @@ documents = sa.Table(
     sa.Column("origin", sa.Text, nullable=False),
     sa.Column("meta", sa.JSON, nullable=False),
     sa.Column("run_id", sa.Integer, sa.ForeignKey("ingest_runs.id"), nullable=False),
+    # stories: MinHash signature (128 x uint32), the story (its first document's id), and
+    # the registry source the document names as its origin ("according to X")
+    sa.Column("signature", sa.LargeBinary),
+    sa.Column("story_id", sa.Integer),
+    sa.Column("cites", sa.String(200)),
+    sa.Index("ix_documents_story_id", "story_id"),
     sa.Index("ix_documents_published_at", "published_at"),
     sa.Index("ix_documents_source_id", "source_id"),
     sa.Index("ix_documents_language", "language"),
@@ -170,4 +176,34 @@ entities = sa.Table(
     sa.Column("end", sa.Integer, nullable=False),
     sa.Index("ix_entities_document_id", "document_id"),
     sa.Index("ix_entities_entity", "entity"),
+)
+
+attributions = sa.Table(
+    "attributions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("document_id", sa.Integer, sa.ForeignKey("documents.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("source_id", sa.String(200)),
+    sa.Column("source", sa.Text),
+    sa.Column("speaker", sa.Text),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("start", sa.Integer, nullable=False),
+    sa.Column("end", sa.Integer, nullable=False),
+    sa.Index("ix_attributions_document_id", "document_id"),
+)
+
+# One row per story, rewritten whenever the story changes.
+stories = sa.Table(
+    "stories",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("first_at", UTCDateTime),
+    sa.Column("last_at", UTCDateTime),
+    sa.Column("languages", sa.JSON, nullable=False),
+    sa.Column("origin_document_id", sa.Integer),
+    sa.Column("origin_source_id", sa.String(200)),
+    sa.Column("origin_name", sa.Text),
+    sa.Column("chain", sa.JSON, nullable=False),
 )

@@ -1,0 +1,1 @@
+"""Stories: near-duplicates, attribution, echo chains, independence."""

@@ -1,0 +1,150 @@
+"""Attribution: who a claim comes from ("according to X", "selon X", "по данным X",
+"за даними X", "X told Y").
+
+Cues are per-language regular expressions in ``data/attribution/<lang>.yaml``. A name
+found by a cue is looked up in the source registry (names and aliases, with their
+inflected forms: "по данным «Полярной звезды»" is the registry's "Полярная звезда"); a
+registry hit is a ``source``, anything else a ``speaker`` (a person, an office, "a US
+official").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+from typing import Any
+
+import regex
+import yaml
+
+from tocsin.indicators.forms import FormGenerator, match_key
+
+_DESCRIPTORS = re.compile(
+    r"^(?:l'|l’)|^(?:the|la|le|les|agence|quotidien|journal|chaîne|radio|site|hebdomadaire|"
+    r"агентств\w*|газет\w*|издани\w*|видан\w*|телеканал\w*|портал\w*|телеграм-канал\w*|"
+    r"канал\w*|радиостанци\w*|радіостанці\w*|сайт\w*|журнал\w*|информагентств\w*|"
+    r"інформагенці\w*|агенці\w*)\s+", re.IGNORECASE)
+_QUOTES = str.maketrans("", "", "«»\"“”„")
+
+
+def core_name(text: str) -> str:
+    """"агентства «Полярная звезда»" -> "полярная звезда" (match form, no descriptor)."""
+    value = text.strip().translate(_QUOTES).strip(" ,.;:")
+    while True:
+        stripped = _DESCRIPTORS.sub("", value)
+        if stripped == value:
+            break
+        value = stripped
+    return match_key(value.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    source: str | None  # canonical registry name, or the name as written
+    source_id: str | None  # registry id when the source is known
+    speaker: str | None
+    text: str
+    start: int
+    end: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "source_id": self.source_id, "speaker": self.speaker,
+                "text": self.text, "start": self.start, "end": self.end}
+
+
+class SourceIndex:
+    """Registry names and aliases, in every inflected form, to source id and name."""
+
+    def __init__(self, records: Iterable[dict[str, Any]], forms: FormGenerator | None = None):
+        forms = forms or FormGenerator()
+        self._by_key: dict[str, tuple[str, str]] = {}
+        for record in records:
+            names = [record["name"], *(record.get("aliases") or [])]
+            language = record.get("language") or "en"
+            for name in names:
+                core = core_name(str(name))
+                if len(core) < 2:
+                    continue
+                variants = {core}
+                if language in ("ru", "uk") or any("а" <= ch <= "я" for ch in core):
+                    for lang in ("ru", "uk"):
+                        variants |= forms.forms(core, lang, name=True)
+                for variant in variants:
+                    self._by_key.setdefault(variant, (record["id"], record["name"]))
+
+    def lookup(self, written: str) -> tuple[str, str] | None:
+        return self._by_key.get(core_name(written))
+
+
+class AttributionExtractor:
+    def __init__(self, sources: SourceIndex, languages: Iterable[str] = ("en", "fr", "ru", "uk")):
+        self.sources = sources
+        self.languages = tuple(languages)
+
+    @cached_property
+    def _rules(self) -> dict[str, tuple[list[Any], frozenset[str]]]:
+        rules: dict[str, tuple[list[Any], frozenset[str]]] = {}
+        for language in self.languages:
+            path = resources.files("tocsin.stories").joinpath(f"data/attribution/{language}.yaml")
+            if not path.is_file():
+                continue
+            data = yaml.safe_load(path.read_text("utf-8"))
+            compiled = []
+            for pattern in data["patterns"]:
+                text = pattern.replace("{NAME}", f"(?:{data['name']})").replace(
+                    "{ANON}", f"(?:{data['anonymous']})")
+                compiled.append(regex.compile(text))
+            rules[language] = (compiled, frozenset(data.get("not_names") or []))
+        return rules
+
+    def extract(self, text: str, language: str) -> list[Attribution]:
+        rules = self._rules.get(language)
+        if rules is None:
+            return []
+        patterns, not_names = rules
+        found: list[Attribution] = []
+        taken: list[tuple[int, int]] = []
+        for pattern in patterns:
+            for match in pattern.finditer(text):
+                start, end = match.span()
+                if any(start < b and a < end for a, b in taken):
+                    continue
+                groups = match.groupdict()
+                source_text = (groups.get("src") or "").strip()
+                speaker = (groups.get("spk") or "").strip() or None
+                if source_text in not_names:
+                    source_text = ""
+                if speaker in not_names:
+                    speaker = None
+                if not source_text and not speaker:
+                    continue
+                source, source_id = None, None
+                if source_text:
+                    hit = self.sources.lookup(source_text)
+                    if hit:
+                        source_id, source = hit
+                    elif speaker is None and not _looks_like_outlet(source_text):
+                        speaker = source_text  # "по словам Пескова": a person, not an outlet
+                    else:
+                        source = source_text
+                if speaker and self.sources.lookup(speaker):
+                    # "according to Northgate Wire" matched as a speaker pattern
+                    source_id, source = self.sources.lookup(speaker)  # type: ignore[misc]
+                    speaker = None
+                taken.append((start, end))
+                found.append(Attribution(source, source_id, speaker, text[start:end],
+                                         start, end))
+        return sorted(found, key=lambda a: a.start)
+
+
+_OUTLET_WORDS = re.compile(
+    r"«|agency|agence|news|wire|post|times|journal|gazette|press|tv|radio|daily|ledger|"
+    r"briefing|courrier|écho|vigie|газет|агентств|агенці|канал|издани|видан|новост|вісник|"
+    r"кур'єр|стрічк|сводк", re.IGNORECASE)
+
+
+def _looks_like_outlet(name: str) -> bool:
+    return bool(_OUTLET_WORDS.search(name))

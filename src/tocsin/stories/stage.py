@@ -1,0 +1,127 @@
+"""The stories stage: attributions per document, then story membership and origins.
+
+Reads Document.text, language, source, published time; assigns attributions, the cited
+source, the MinHash signature, and (after the documents are stored) their story.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from tocsin.model import Document
+from tocsin.store.db import Store, slugify
+from tocsin.store.queries import effective_time
+from tocsin.store.schema import documents, sources, stories
+from tocsin.stories.attribution import AttributionExtractor, SourceIndex
+from tocsin.stories.chains import Member, resolve
+from tocsin.stories.cluster import StoryIndex
+from tocsin.stories.minhash import signature
+
+
+@dataclass
+class StoriesStage:
+    extractor: AttributionExtractor
+    threshold: float = 0.25
+    window: timedelta = timedelta(days=3)
+
+    @classmethod
+    def for_store(cls, store: Store, languages: tuple[str, ...], threshold: float = 0.25,
+                  window_days: float = 3) -> StoriesStage:
+        with store.engine.connect() as conn:
+            records = [dict(r._mapping) for r in conn.execute(
+                sa.select(sources.c.id, sources.c.name, sources.c.aliases, sources.c.language))]
+        return cls(AttributionExtractor(SourceIndex(records), languages), threshold,
+                   timedelta(days=window_days))
+
+    def prepare(self, docs: list[Document], source_ids: dict[str, str] | None = None) -> None:
+        """Before storing: attributions, cited source and signature of each document."""
+        for doc in docs:
+            doc.attributions = self.extractor.extract(doc.text, doc.language)
+            own = (source_ids or {}).get(doc.source.casefold(), slugify(doc.source))
+            doc.cites = next((a.source_id for a in doc.attributions
+                              if a.source_id and a.source_id != own), None)
+            doc.signature = signature(doc.text, doc.language)
+
+    def cluster(self, store: Store, document_ids: list[int]) -> set[int]:
+        """After storing: put the new documents into stories; returns the stories touched."""
+        if not document_ids:
+            return set()
+        with store.engine.begin() as conn:
+            new = conn.execute(
+                sa.select(documents.c.id, effective_time.label("time"), documents.c.signature)
+                .where(documents.c.id.in_(document_ids))).all()
+            times = [row.time for row in new]
+            low, high = min(times) - self.window, max(times) + self.window
+            index = StoryIndex(self.threshold, self.window)
+            for old_row in conn.execute(
+                    sa.select(documents.c.id, effective_time.label("time"),
+                              documents.c.signature, documents.c.story_id)
+                    .where(documents.c.story_id.is_not(None), effective_time >= low,
+                           effective_time <= high)):
+                index.preload(old_row.id, old_row.time, _array(old_row.signature),
+                              old_row.story_id)
+            before = {doc_id: index.find(doc_id) for doc_id in index.documents()}
+            for row in sorted(new, key=lambda r: (r.time, r.id)):
+                index.add(row.id, row.time, _array(row.signature))
+            touched: set[int] = set()
+            renamed: dict[int, int] = {}
+            for doc_id, old in before.items():
+                now = index.find(doc_id)
+                if now != old:
+                    renamed[old] = now
+            for old, now in renamed.items():
+                conn.execute(documents.update().where(documents.c.story_id == old)
+                             .values(story_id=now))
+                conn.execute(stories.delete().where(stories.c.id == old))
+                touched.add(now)
+            for row in new:
+                story = index.find(row.id)
+                conn.execute(documents.update().where(documents.c.id == row.id)
+                             .values(story_id=story))
+                touched.add(story)
+            refresh(conn, touched)
+        return touched
+
+
+def _array(raw: bytes) -> array:
+    values = array("I")
+    values.frombytes(raw)
+    return values
+
+
+def refresh(conn: sa.Connection, story_ids: set[int]) -> None:
+    """Rewrite the stories rows (size, time span, languages, origin, chain)."""
+    if not story_ids:
+        return
+    rows = conn.execute(
+        sa.select(documents.c.id, documents.c.story_id, documents.c.language,
+                  documents.c.source_id, documents.c.cites, effective_time.label("time"),
+                  sources.c.name.label("source_name"))
+        .join(sources, sources.c.id == documents.c.source_id)
+        .where(documents.c.story_id.in_(story_ids))).all()
+    names = {sid: name for sid, name in conn.execute(sa.select(sources.c.id, sources.c.name))}
+    members: dict[int, list[Member]] = defaultdict(list)
+    languages: dict[int, set[str]] = defaultdict(set)
+    for row in rows:
+        members[row.story_id].append(Member(row.id, row.source_id, row.source_name, row.time,
+                                            row.cites, names.get(row.cites)))
+        languages[row.story_id].add(row.language)
+    conn.execute(stories.delete().where(stories.c.id.in_(story_ids)))
+    values: list[dict[str, Any]] = []
+    for story_id, group in members.items():
+        origin, chain = resolve(group)
+        times = [m.time for m in group]
+        values.append({"id": story_id, "size": len(group), "first_at": min(times),
+                       "last_at": max(times), "languages": sorted(languages[story_id]),
+                       "origin_document_id": origin.document_id,
+                       "origin_source_id": origin.source_id, "origin_name": origin.name,
+                       "chain": chain})
+    if values:
+        conn.execute(stories.insert(), values)
+
