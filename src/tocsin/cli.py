@@ -18,7 +18,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 from rich.text import Text
 
-from tocsin import __version__, cli_rules, cli_sources
+from tocsin import __version__, cli_rules, cli_sources, cli_stories
 from tocsin.board import render_board
 from tocsin.cli_rules import highlighted
 from tocsin.config import Settings, load_settings
@@ -328,6 +328,7 @@ def demo_command(
 
 cli_rules.register(app, out, err, _context, _fail)
 cli_sources.register(app, out, err, _context, _fail)
+cli_stories.register(app, out, err, _context, _fail)
 
 cli_rules.register(app, out, err, _context, _fail)
 
