@@ -9,6 +9,9 @@ from tocsin.config import Limits
 from tocsin.indicators.detect import Detector
 from tocsin.model import Document, Rejection
 from tocsin.pipeline import Inputs
+from tocsin.store.db import Store
+from tocsin.stories.attribution import AttributionExtractor
+from tocsin.stories.queries import story_of
 from tocsin.text.prepare import TextStage
 
 
@@ -25,17 +28,29 @@ def document_record(doc: Document, with_text: bool = False) -> dict[str, Any]:
         "language": doc.language,
         "entities": [e.as_dict() for e in doc.entities],
         "evidence": [e.as_dict() for e in doc.evidence],
+        "attributions": [a.as_dict() for a in doc.attributions],
     }
+    story = doc.meta.get("_story")
+    if story:  # the document is stored: its story and the story's origin
+        record["story"] = story["story_id"]
+        record["origin"] = story["origin_name"]
     if with_text:
         record["text"] = doc.text
     return record
 
 
-def analyze(inputs: Inputs, limits: Limits, text_stage: TextStage,
-            detector: Detector) -> Iterator[Document | Rejection]:
+def analyze(inputs: Inputs, limits: Limits, text_stage: TextStage, detector: Detector,
+            extractor: AttributionExtractor | None = None,
+            store: Store | None = None) -> Iterator[Document | Rejection]:
     for item in inputs.read(limits):
         result = item if isinstance(item, Rejection) else text_stage.prepare(item)
         if isinstance(result, Document):
             found = detector.detect(result.text, result.language, result.sentences)
             result.entities, result.evidence = found.entities, found.evidence
+            if extractor is not None:
+                result.attributions = extractor.extract(result.text, result.language)
+            if store is not None:
+                story = story_of(store.engine, result.doc_hash)
+                if story:
+                    result.meta["_story"] = story
         yield result

@@ -20,6 +20,7 @@ from tocsin.indicators.matcher import Evidence
 from tocsin.indicators.pack import load_pack
 from tocsin.model import Document, Rejection
 from tocsin.pipeline import Inputs, make_text_stage
+from tocsin.stories.stage import StoriesStage
 
 POLARITY_STYLE = {"asserted": "bold red", "denied": "green", "hypothetical": "yellow",
                   "reported": "cyan"}
@@ -118,11 +119,14 @@ def register(app: typer.Typer, out: Console, err: Console,
             raise typer.BadParameter("use jsonl or table", param_hint="--format")
         settings = context(ctx).settings
         rejected = 0
+        store = None
         try:
             detector = context(ctx).detector(pack)
             stage = make_text_stage(settings.languages, settings.limits)
+            store = context(ctx).store()  # read only: the source registry and stories
+            extractor = StoriesStage.for_store(store, settings.languages).extractor
             for result in analyze(Inputs(paths, default_source=source), settings.limits,
-                                  stage, detector):
+                                  stage, detector, extractor, store):
                 if isinstance(result, Rejection):
                     rejected += 1
                     where = result.origin + (f":{result.line}" if result.line else "")
@@ -135,6 +139,9 @@ def register(app: typer.Typer, out: Console, err: Console,
                     _print_document(out, result, with_text)
         except TocsinError as exc:
             fail(exc)
+        finally:
+            if store is not None:
+                store.close()
         if rejected:
             raise typer.Exit(3)
 
@@ -165,6 +172,13 @@ def _print_document(out: Console, doc: Document, with_text: bool) -> None:
     date = doc.published_at.strftime("%Y-%m-%d %H:%M") if doc.published_at else "?"
     out.print(Text.assemble((doc.origin, "bold"), f"  {doc.language}  {date}  ",
                             (doc.source, "cyan"), "  ", (doc.title or "", "italic")))
+    for attribution in doc.attributions:
+        who = " / ".join(x for x in (attribution.speaker, attribution.source) if x)
+        out.print(Text(f"  attribution: {who} ({attribution.text})", style="dim"))
+    if doc.meta.get("_story"):
+        story = doc.meta["_story"]
+        out.print(Text(f"  story {story['story_id']} ({story['size']} documents), origin "
+                       f"{story['origin_name']}", style="dim"))
     if doc.entities:
         names = sorted({f"{e.type}:{e.name}" for e in doc.entities})
         out.print(Text("  entities: " + ", ".join(names), style="dim"))
