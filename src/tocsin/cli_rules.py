@@ -152,10 +152,13 @@ def register(app: typer.Typer, out: Console, err: Console,
         fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
         errors: Annotated[bool, typer.Option("--errors", help="Also list every error.")]
         = False,
+        which: Annotated[str, typer.Option("--set", help="tuning (eval/*.jsonl) or holdout "
+                                                         "(eval/holdout/*.jsonl, never tuned on)")]
+        = "tuning",
     ) -> None:
         """Precision, recall and F1 of detection on the pack's labelled sentences."""
         try:
-            report = evaluate(context(ctx).detector(pack))
+            report = evaluate(context(ctx).detector(pack), which=which)
         except TocsinError as exc:
             fail(exc)
         if fmt == "json":

@@ -76,9 +76,16 @@ class Report:
         }
 
 
-def load_eval(pack_path: Path) -> list[dict[str, Any]]:
+EVAL_SETS = {"tuning": "eval", "holdout": "eval/holdout"}
+
+
+def load_eval(pack_path: Path, which: str = "tuning") -> list[dict[str, Any]]:
+    """Labelled sentences: ``tuning`` (eval/*.jsonl, used while writing the pack) or
+    ``holdout`` (eval/holdout/*.jsonl, written apart and never used for tuning)."""
+    if which not in EVAL_SETS:
+        raise PackError(f"no evaluation set {which!r}; choose {sorted(EVAL_SETS)}")
     rows: list[dict[str, Any]] = []
-    for file in sorted((pack_path / "eval").glob("*.jsonl")):
+    for file in sorted((pack_path / EVAL_SETS[which]).glob("*.jsonl")):
         for number, line in enumerate(file.read_text("utf-8").splitlines(), start=1):
             if not line.strip():
                 continue
@@ -91,8 +98,9 @@ def load_eval(pack_path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def evaluate(detector: Detector, rows: list[dict[str, Any]] | None = None) -> Report:
-    rows = load_eval(detector.pack.path) if rows is None else rows
+def evaluate(detector: Detector, rows: list[dict[str, Any]] | None = None,
+             which: str = "tuning") -> Report:
+    rows = load_eval(detector.pack.path, which) if rows is None else rows
     report = Report()
     for row in rows:
         language = row["language"]
