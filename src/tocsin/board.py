@@ -28,6 +28,7 @@ def _evidence_table(board: Board) -> Table:
     table.add_column("lang", no_wrap=True)
     table.add_column("category", no_wrap=True)
     table.add_column("polarity", no_wrap=True)
+    table.add_column("cred", no_wrap=True)
     table.add_column("sentence", min_width=30, ratio=1, overflow="fold")
     for row in board.evidence:
         sentence = Text(row["sentence"] or "")
@@ -36,8 +37,15 @@ def _evidence_table(board: Board) -> Table:
         table.add_row(row["time"].strftime("%Y-%m-%d") if row["time"] else "",
                       Text(row["source"]), row["language"], row["category"],
                       Text(row["polarity"], style=POLARITY_STYLE.get(row["polarity"], "")),
-                      sentence)
+                      _credibility(board, row["id"]), sentence)
     return table
+
+
+def _credibility(board: Board, evidence_id: int) -> Text:
+    cred = board.credibility.get(evidence_id)
+    if cred is None:
+        return Text("")
+    return Text(f"{cred.value} ({cred.origins})", style="bold" if cred.value <= 2 else "")
 
 
 def render_board(board: Board, console: Console) -> None:
@@ -81,8 +89,11 @@ def render_board(board: Board, console: Console) -> None:
             row["last"].date().isoformat() if row["last"] else "",
         )
     if board.evidence_by_category:
-        summary.append("\nevidence (not denied): ")
-        summary.append(", ".join(f"{k} {v}" for k, v in board.evidence_by_category.most_common()))
+        summary.append("\nindependent origins (documents), evidence not denied: ")
+        summary.append(", ".join(
+            f"{k} {board.origins_by_category.get(k, 0)} ({v})"
+            for k, v in sorted(board.evidence_by_category.items(),
+                               key=lambda kv: -board.origins_by_category.get(kv[0], 0))))
     console.print(Panel(Group(summary), title="tocsin board", border_style="blue"))
     if board.total:
         console.print(days)

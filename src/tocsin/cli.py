@@ -26,8 +26,10 @@ from tocsin.errors import TocsinError
 from tocsin.indicators.detect import Detector
 from tocsin.model import IngestReport
 from tocsin.pipeline import Inputs, ingest, make_text_stage
+from tocsin.scoring.credibility import credibility, independent_origins
 from tocsin.store.db import Store, open_store
 from tocsin.store.queries import (
+    Board,
     DocumentFilter,
     board,
     count_documents,
@@ -102,6 +104,14 @@ def _fail(exc: Exception) -> NoReturn:
 def _context(ctx: typer.Context) -> Context:
     assert isinstance(ctx.obj, Context)
     return ctx.obj
+
+
+def load_board(store: Store, days: int) -> Board:
+    """The board's data, with independent origins and credibility of the evidence shown."""
+    data = board(store.engine, days)
+    data.origins_by_category = independent_origins(store.engine)
+    data.credibility = credibility(store.engine, ids=[row["id"] for row in data.evidence])
+    return data
 
 
 def _print_report(report: IngestReport) -> None:
@@ -292,7 +302,7 @@ def board_command(
     """Print the board: documents per language, source and day."""
     try:
         store = _context(ctx).store()
-        data = board(store.engine, days)
+        data = load_board(store, days)
         store.close()
     except TocsinError as exc:
         _fail(exc)
@@ -316,7 +326,7 @@ def demo_command(
             report = run_ingest(context, Inputs([str(corpus)]))
         _print_report(report)
         store = context.store()
-        data = board(store.engine, days)
+        data = load_board(store, days)
         store.close()
     except TocsinError as exc:
         _fail(exc)

@@ -141,6 +141,8 @@ class Board:
     last_run: dict[str, Any] | None = None
     evidence: list[dict[str, Any]] = field(default_factory=list)
     evidence_by_category: Counter[str] = field(default_factory=Counter)
+    origins_by_category: dict[str, int] = field(default_factory=dict)
+    credibility: dict[int, Any] = field(default_factory=dict)
 
 
 def _day(engine: Engine) -> sa.ColumnElement[Any]:

@@ -1,0 +1,1 @@
+"""Scoring: Admiralty credibility now; baselines and the escalation index next."""
