@@ -68,6 +68,7 @@ class Document:
     attributions: list[Any] = field(default_factory=list)
     cites: str | None = None
     signature: Any = None
+    figures: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)

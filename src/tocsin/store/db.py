@@ -268,6 +268,7 @@ def _document_row(doc: Document, source_id: str, run_id: int, now: datetime) -> 
         "sentences": [list(span) for span in doc.sentences], "kind": doc.kind,
         "origin": doc.origin, "meta": doc.meta, "run_id": run_id,
         "signature": doc.signature.tobytes() if doc.signature is not None else None,
+        "figures": sorted(doc.figures),
         "cites": doc.cites,
     }
 

@@ -102,6 +102,7 @@ def get_document(engine: Engine, key: str) -> dict[str, Any] | None:
         return None
     doc = dict(rows[0]._mapping)
     doc.pop("signature", None)  # 512 bytes of MinHash, for clustering only
+    doc.pop("figures", None)
     return doc
 
 

@@ -113,6 +113,7 @@ documents = sa.Table(
     # stories: MinHash signature (128 x uint32), the story (its first document's id), and
     # the registry source the document names as its origin ("according to X")
     sa.Column("signature", sa.LargeBinary),
+    sa.Column("figures", sa.JSON),  # numbers and weekdays a report gives (stories)
     sa.Column("story_id", sa.Integer),
     sa.Column("cites", sa.String(200)),
     sa.Index("ix_documents_story_id", "story_id"),

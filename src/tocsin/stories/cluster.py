@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from tocsin.stories.minhash import NUM_PERM, similarity
+from tocsin.stories.minhash import NUM_PERM, figures_agree, similarity
 
 
 @dataclass
@@ -31,6 +31,7 @@ class StoryIndex:
     _signatures: dict[int, array] = field(default_factory=dict)
     _times: dict[int, datetime] = field(default_factory=dict)
     _parent: dict[int, int] = field(default_factory=dict)
+    _figures: dict[int, frozenset[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if NUM_PERM % self.bands:
@@ -61,22 +62,30 @@ class StoryIndex:
             low, high = min(ra, rb), max(ra, rb)
             self._parent[high] = low
 
-    def preload(self, doc_id: int, when: datetime, signature: array, story_id: int) -> None:
+    def preload(self, doc_id: int, when: datetime, signature: array, story_id: int,
+                figures: frozenset[str] = frozenset()) -> None:
         """A stored document with its stored story (the story id is its smallest member's
         id, which may itself lie outside the loaded window)."""
         self._parent.setdefault(story_id, story_id)
         self._parent[doc_id] = story_id if doc_id != story_id else doc_id
         self._signatures[doc_id] = signature
         self._times[doc_id] = when
+        self._figures[doc_id] = figures
         for key in self._band_keys(signature):
             self._buckets[key].append(doc_id)
 
-    def add(self, doc_id: int, when: datetime, signature: array) -> set[int]:
-        """Add a document; returns the stories (root ids) it joined, before merging."""
+    def add(self, doc_id: int, when: datetime, signature: array,
+            figures: frozenset[str] = frozenset()) -> set[int]:
+        """Add a document; returns the stories (root ids) it joined, before merging.
+
+        ``figures``: the numbers it reports; two documents whose figures disagree are
+        different reports even when their wording is alike (daily summaries).
+        """
         if doc_id in self._signatures:
             return {self.find(doc_id)}
         self._signatures[doc_id] = signature
         self._times[doc_id] = when
+        self._figures[doc_id] = figures
         self._parent[doc_id] = doc_id
         candidates: set[int] = set()
         for key in self._band_keys(signature):
@@ -86,6 +95,8 @@ class StoryIndex:
         joined: set[int] = set()
         for other in sorted(candidates):
             if abs(self._times[other] - when) > self.window:
+                continue
+            if not figures_agree(figures, self._figures.get(other, frozenset())):
                 continue
             if similarity(signature, self._signatures[other]) >= self.threshold:
                 joined.add(self.find(other))

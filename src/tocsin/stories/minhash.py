@@ -44,6 +44,36 @@ def signature(text: str, language: str) -> array:
     return array("I", minhash.digest())
 
 
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+@cache
+def _weekdays() -> tuple[tuple[int, str], ...]:
+    data = yaml.safe_load(resources.files("tocsin.stories").joinpath(
+        "data/shingles.yaml").read_text("utf-8"))
+    return tuple((n, stem) for stems in data["weekdays"].values()
+                 for n, stem in enumerate(stems))
+
+
+def figures(text: str) -> frozenset[str]:
+    """The facts a report gives that a template does not: its numbers ("34 of 40 drones",
+    "53.20 euros") and its weekdays. Copies and rewrites of one report keep them; the
+    next day's summary in the same template does not."""
+    found = {m.group().replace(",", ".") for m in _NUMBER.finditer(text)}
+    words = _WORD.findall(match_key(text))
+    for number, stem in _weekdays():
+        if any(w.startswith(stem) for w in words):
+            found.add(f"weekday:{number}")
+    return frozenset(found)
+
+
+def figures_agree(a: frozenset[str], b: frozenset[str]) -> bool:
+    """False when both reports give facts and most of them differ."""
+    if not a or not b:
+        return True
+    return len(a & b) / min(len(a), len(b)) >= 0.5
+
+
 def similarity(a: array, b: array) -> float:
     """Estimated Jaccard similarity: the share of equal positions."""
     return sum(1 for x, y in zip(a, b, strict=True) if x == y) / len(a)

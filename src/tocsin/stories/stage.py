@@ -21,7 +21,7 @@ from tocsin.store.schema import documents, sources, stories
 from tocsin.stories.attribution import AttributionExtractor, SourceIndex
 from tocsin.stories.chains import Member, resolve
 from tocsin.stories.cluster import StoryIndex
-from tocsin.stories.minhash import signature
+from tocsin.stories.minhash import figures, signature
 
 
 @dataclass
@@ -47,6 +47,7 @@ class StoriesStage:
             doc.cites = next((a.source_id for a in doc.attributions
                               if a.source_id and a.source_id != own), None)
             doc.signature = signature(doc.text, doc.language)
+            doc.figures = figures(doc.text)
 
     def cluster(self, store: Store, document_ids: list[int]) -> set[int]:
         """After storing: put the new documents into stories; returns the stories touched."""
@@ -54,21 +55,23 @@ class StoriesStage:
             return set()
         with store.engine.begin() as conn:
             new = conn.execute(
-                sa.select(documents.c.id, effective_time.label("time"), documents.c.signature)
+                sa.select(documents.c.id, effective_time.label("time"), documents.c.signature,
+                          documents.c.figures)
                 .where(documents.c.id.in_(document_ids))).all()
             times = [row.time for row in new]
             low, high = min(times) - self.window, max(times) + self.window
             index = StoryIndex(self.threshold, self.window)
             for old_row in conn.execute(
                     sa.select(documents.c.id, effective_time.label("time"),
-                              documents.c.signature, documents.c.story_id)
+                              documents.c.signature, documents.c.story_id, documents.c.figures)
                     .where(documents.c.story_id.is_not(None), effective_time >= low,
                            effective_time <= high)):
                 index.preload(old_row.id, old_row.time, _array(old_row.signature),
-                              old_row.story_id)
+                              old_row.story_id, frozenset(old_row.figures or ()))
             before = {doc_id: index.find(doc_id) for doc_id in index.documents()}
             for row in sorted(new, key=lambda r: (r.time, r.id)):
-                index.add(row.id, row.time, _array(row.signature))
+                index.add(row.id, row.time, _array(row.signature),
+                          frozenset(row.figures or ()))
             touched: set[int] = set()
             renamed: dict[int, int] = {}
             for doc_id, old in before.items():

@@ -21,6 +21,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("documents") as batch:
         batch.add_column(sa.Column("signature", sa.LargeBinary))
+        batch.add_column(sa.Column("figures", sa.JSON))
         batch.add_column(sa.Column("story_id", sa.Integer))
         batch.add_column(sa.Column("cites", sa.String(200)))
         batch.create_index("ix_documents_story_id", ["story_id"])
@@ -62,4 +63,5 @@ def downgrade() -> None:
         batch.drop_index("ix_documents_story_id")
         batch.drop_column("cites")
         batch.drop_column("story_id")
+        batch.drop_column("figures")
         batch.drop_column("signature")
