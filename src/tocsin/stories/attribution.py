@@ -115,6 +115,13 @@ class AttributionExtractor:
                 groups = match.groupdict()
                 source_text = (groups.get("src") or "").strip()
                 speaker = (groups.get("spk") or "").strip() or None
+                # `who`: a name that may be an outlet or a person ("according to X")
+                who = (groups.get("who") or "").strip()
+                if who and who not in not_names:
+                    if self.sources.lookup(who) or _looks_like_outlet(who):
+                        source_text = source_text or who
+                    else:
+                        speaker = speaker or who
                 if source_text in not_names:
                     source_text = ""
                 if speaker in not_names:
@@ -123,13 +130,10 @@ class AttributionExtractor:
                     continue
                 source, source_id = None, None
                 if source_text:
+                    # a name in a `src` slot ("X reported", "told X") is an outlet,
+                    # known to the registry or not
                     hit = self.sources.lookup(source_text)
-                    if hit:
-                        source_id, source = hit
-                    elif speaker is None and not _looks_like_outlet(source_text):
-                        speaker = source_text  # "по словам Пескова": a person, not an outlet
-                    else:
-                        source = source_text
+                    source_id, source = hit if hit else (None, source_text)
                 if speaker and self.sources.lookup(speaker):
                     # "according to Northgate Wire" matched as a speaker pattern
                     source_id, source = self.sources.lookup(speaker)  # type: ignore[misc]
@@ -141,7 +145,7 @@ class AttributionExtractor:
 
 
 _OUTLET_WORDS = re.compile(
-    r"«|agency|agence|news|wire|post|times|journal|gazette|press|tv|radio|daily|ledger|"
+    r"«|\"|agency|agence|news|wire|post|times|journal|gazette|press|tv|radio|daily|ledger|"
     r"briefing|courrier|écho|vigie|газет|агентств|агенці|канал|издани|видан|новост|вісник|"
     r"кур'єр|стрічк|сводк", re.IGNORECASE)
 
