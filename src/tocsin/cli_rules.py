@@ -20,6 +20,7 @@ from tocsin.indicators.matcher import Evidence
 from tocsin.indicators.pack import load_pack
 from tocsin.model import Document, Rejection
 from tocsin.pipeline import Inputs, make_text_stage
+from tocsin.stories.evaluate import evaluate_stories
 from tocsin.stories.stage import StoriesStage
 
 POLARITY_STYLE = {"asserted": "bold red", "denied": "green", "hypothetical": "yellow",
@@ -155,8 +156,19 @@ def register(app: typer.Typer, out: Console, err: Console,
         which: Annotated[str, typer.Option("--set", help="tuning (eval/*.jsonl) or holdout "
                                                          "(eval/holdout/*.jsonl, never tuned on)")]
         = "tuning",
+        stories: Annotated[bool, typer.Option("--stories", help="Evaluate story clustering "
+                                              "(labelled pairs) and attributions instead.")]
+        = False,
     ) -> None:
         """Precision, recall and F1 of detection on the pack's labelled sentences."""
+        if stories:
+            result = evaluate_stories()
+            if fmt == "json":
+                out.print(json.dumps(result.as_dict(), ensure_ascii=False, indent=1),
+                          markup=False, highlight=False, soft_wrap=True)
+                return
+            _print_stories_eval(out, result)
+            return
         try:
             report = evaluate(context(ctx).detector(pack), which=which)
         except TocsinError as exc:
@@ -192,6 +204,22 @@ def _print_document(out: Console, doc: Document, with_text: bool) -> None:
     if with_text:
         out.print(Text(doc.text), style="dim")
     out.print()
+
+
+def _print_stories_eval(out: Console, result: Any) -> None:
+    table = Table(title="Stories: labelled document pairs (same story or not)")
+    for column in ("", "tp", "fp", "fn", "precision", "recall", "F1"):
+        table.add_column(column, justify="left" if not column else "right")
+    _row(table, "all pairs", result.pairs)
+    for language, counts in sorted(result.by_language.items()):
+        _row(table, f"language {language}", counts)
+    _row(table, "attributions", result.attributions)
+    out.print(table)
+    for label, counts in sorted(result.by_label.items()):
+        out.print(Text(f"{label}: merged {counts.get('merged', 0)}, apart "
+                       f"{counts.get('apart', 0)}"))
+    out.print(Text(f"attributed source named right: "
+                   f"{result.as_dict()['attribution_source_accuracy']:.3f}"))
 
 
 def _row(table: Table, name: str, counts: Counts) -> None:
