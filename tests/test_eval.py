@@ -55,6 +55,15 @@ def test_beats_the_keyword_baseline(report: Report, minimums: dict) -> None:
     assert margin >= minimums["any_category_f1_over_keyword"]
 
 
+def test_holdout_set_does_not_regress(detector: Detector, minimums: dict) -> None:
+    holdout = evaluate(detector, which="holdout")
+    assert holdout.sentences >= 200
+    assert holdout.overall.precision >= minimums["holdout"]["precision"]
+    assert holdout.overall.recall >= minimums["holdout"]["recall"]
+    assert holdout.polarity_accuracy >= minimums["holdout"]["polarity_accuracy"]
+    assert holdout.sentence_level.f1 > holdout.keyword.f1
+
+
 def test_minimums_never_go_below_the_required_floor(minimums: dict) -> None:
     assert minimums["overall"]["precision"] >= 0.90
     assert minimums["overall"]["recall"] >= 0.85

@@ -20,7 +20,7 @@ import ahocorasick
 from tocsin.indicators.forms import PREFIX, FormGenerator, match_key
 from tocsin.indicators.pack import Clause, Entity, Indicator, Pack
 
-FORMAT = 3  # bump when the compiled structure or the form generation changes
+FORMAT = 4  # bump when the compiled structure or the form generation changes
 
 # label kinds
 CONCEPT, CUE, ENTITY = 0, 1, 2
@@ -106,10 +106,12 @@ class Compiler:
                                       ambiguous))
 
     def compile(self, pack: Pack, gazetteer: list[Entity] | None = None) -> CompiledPack:
+        # Concept terms belong to their language: French "but" (goal) must not veto an
+        # English sentence. Entity names (below) apply to every language.
         for language, concepts in pack.concepts.items():
             for concept, terms in concepts.items():
                 for term in terms:
-                    self._add(term, language, CONCEPT, concept)
+                    self._add(term, language, CONCEPT, concept, label_language=language)
         for language, cues in pack.cues.items():
             for kind, terms in cues.items():
                 for term in terms:
@@ -117,7 +119,8 @@ class Compiler:
         for indicator in pack.indicators:
             for language, terms in indicator.terms.items():
                 for term in terms:
-                    self._add(term, language, CONCEPT, f"@{indicator.id}")
+                    self._add(term, language, CONCEPT, f"@{indicator.id}",
+                              label_language=language)
         entities = list(pack.entities) + list(gazetteer or [])
         compiled_entities = []
         for index, entity in enumerate(entities):

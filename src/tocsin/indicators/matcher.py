@@ -110,11 +110,13 @@ class Matcher:
                 if sentence is None:
                     sentence = found[position] = _Sentence(sentences[position])
                 span = (start, self._word_end(keyed, end) if label.prefix else end)
+                if label.kind in (CONCEPT, CUE) and label.language not in ("", language) \
+                        and language != "und":
+                    continue  # another language's term
                 if label.kind == CONCEPT:
                     sentence.concepts[label.name].append(span)
                 elif label.kind == CUE:
-                    if label.language in ("", language) or language == "und":
-                        sentence.cues[label.name].append(span)
+                    sentence.cues[label.name].append(span)
                 elif label.kind == ENTITY:
                     entity_candidates.append((span[0], span[1], int(label.name), label.ambiguous))
         entities = self._entities(text, entity_candidates, starts, sentences, found)

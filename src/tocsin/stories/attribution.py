@@ -93,10 +93,15 @@ class AttributionExtractor:
                 continue
             data = yaml.safe_load(path.read_text("utf-8"))
             compiled = []
-            for pattern in data["patterns"]:
+            for entry in data["patterns"]:
+                # an entry is a pattern, or {when: [words], re: pattern}: the pattern runs
+                # only on texts holding one of the words (a cheap test first)
+                pattern = entry["re"] if isinstance(entry, dict) else entry
+                when = tuple(w.lower() for w in entry.get("when", ())) \
+                    if isinstance(entry, dict) else ()
                 text = pattern.replace("{NAME}", f"(?:{data['name']})").replace(
                     "{ANON}", f"(?:{data['anonymous']})")
-                compiled.append(regex.compile(text))
+                compiled.append((regex.compile(text), when))
             rules[language] = (compiled, frozenset(data.get("not_names") or []))
         return rules
 
@@ -107,7 +112,10 @@ class AttributionExtractor:
         patterns, not_names = rules
         found: list[Attribution] = []
         taken: list[tuple[int, int]] = []
-        for pattern in patterns:
+        lowered = text.lower()
+        for pattern, when in patterns:
+            if when and not any(w in lowered for w in when):
+                continue
             for match in pattern.finditer(text):
                 start, end = match.span()
                 if any(start < b and a < end for a, b in taken):

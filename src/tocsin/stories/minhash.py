@@ -6,6 +6,7 @@ import re
 from array import array
 from functools import cache
 from importlib import resources
+from operator import eq
 
 import rensa
 import yaml
@@ -48,11 +49,14 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 
 
 @cache
-def _weekdays() -> tuple[tuple[int, str], ...]:
+def _weekdays() -> tuple[re.Pattern[str], dict[str, int]]:
+    """One pattern for every weekday stem of every language, and stem -> day number."""
     data = yaml.safe_load(resources.files("tocsin.stories").joinpath(
         "data/shingles.yaml").read_text("utf-8"))
-    return tuple((n, stem) for stems in data["weekdays"].values()
-                 for n, stem in enumerate(stems))
+    numbers = {stem: n for stems in data["weekdays"].values() for n, stem in enumerate(stems)}
+    stems = sorted(numbers, key=len, reverse=True)
+    pattern = re.compile(r"\b(" + "|".join(re.escape(s) for s in stems) + r")")
+    return pattern, numbers
 
 
 def figures(text: str) -> frozenset[str]:
@@ -60,10 +64,8 @@ def figures(text: str) -> frozenset[str]:
     "53.20 euros") and its weekdays. Copies and rewrites of one report keep them; the
     next day's summary in the same template does not."""
     found = {m.group().replace(",", ".") for m in _NUMBER.finditer(text)}
-    words = _WORD.findall(match_key(text))
-    for number, stem in _weekdays():
-        if any(w.startswith(stem) for w in words):
-            found.add(f"weekday:{number}")
+    pattern, numbers = _weekdays()
+    found.update(f"weekday:{numbers[m.group(1)]}" for m in pattern.finditer(match_key(text)))
     return frozenset(found)
 
 
@@ -76,4 +78,4 @@ def figures_agree(a: frozenset[str], b: frozenset[str]) -> bool:
 
 def similarity(a: array, b: array) -> float:
     """Estimated Jaccard similarity: the share of equal positions."""
-    return sum(1 for x, y in zip(a, b, strict=True) if x == y) / len(a)
+    return sum(map(eq, a, b)) / len(a)
