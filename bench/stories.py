@@ -48,7 +48,7 @@ def documents(n: int) -> list[tuple[str, str]]:
             continue
         language = languages[i % len(languages)]
         parts: list[str] = []
-        while sum(len(p) + 1 for p in parts) < 2000:
+        while sum(len(p.encode("utf-8")) + 1 for p in parts) < 1900:
             parts.append(rng.choice(sentences[language]))
         out.append((" ".join(parts), language))
     return out

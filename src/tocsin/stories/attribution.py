@@ -112,46 +112,54 @@ class AttributionExtractor:
         patterns, not_names = rules
         found: list[Attribution] = []
         taken: list[tuple[int, int]] = []
-        lowered = text.lower()
+        # Patterns run sentence by sentence, and only where their cue words occur.
+        pieces = [(m.start(), m.group(), m.group().lower()) for m in _PIECES.finditer(text)]
         for pattern, when in patterns:
-            if when and not any(w in lowered for w in when):
-                continue
-            for match in pattern.finditer(text):
-                start, end = match.span()
-                if any(start < b and a < end for a, b in taken):
+            for offset, piece, lowered in pieces:
+                if when and not any(w in lowered for w in when):
                     continue
-                groups = match.groupdict()
-                source_text = (groups.get("src") or "").strip()
-                speaker = (groups.get("spk") or "").strip() or None
-                # `who`: a name that may be an outlet or a person ("according to X")
-                who = (groups.get("who") or "").strip()
-                if who and who not in not_names:
-                    if self.sources.lookup(who) or _looks_like_outlet(who):
-                        source_text = source_text or who
-                    else:
-                        speaker = speaker or who
-                if source_text in not_names:
-                    source_text = ""
-                if speaker in not_names:
-                    speaker = None
-                if not source_text and not speaker:
-                    continue
-                source, source_id = None, None
-                if source_text:
-                    # a name in a `src` slot ("X reported", "told X") is an outlet,
-                    # known to the registry or not
-                    hit = self.sources.lookup(source_text)
-                    source_id, source = hit if hit else (None, source_text)
-                if speaker and self.sources.lookup(speaker):
-                    # "according to Northgate Wire" matched as a speaker pattern
-                    source_id, source = self.sources.lookup(speaker)  # type: ignore[misc]
-                    speaker = None
-                taken.append((start, end))
-                found.append(Attribution(source, source_id, speaker, text[start:end],
-                                         start, end))
+                for match in pattern.finditer(piece):
+                    self._take(match, offset, text, not_names, taken, found)
         return sorted(found, key=lambda a: a.start)
 
+    def _take(self, match: Any, offset: int, text: str, not_names: frozenset[str],
+              taken: list[tuple[int, int]], found: list[Attribution]) -> None:
+        """Turn one pattern match into an attribution, unless an earlier one covers it."""
+        start, end = match.start() + offset, match.end() + offset
+        if any(start < b and a < end for a, b in taken):
+            return
+        groups = match.groupdict()
+        source_text = (groups.get("src") or "").strip()
+        speaker = (groups.get("spk") or "").strip() or None
+        # `who`: a name that may be an outlet or a person ("according to X")
+        who = (groups.get("who") or "").strip()
+        if who and who not in not_names:
+            if self.sources.lookup(who) or _looks_like_outlet(who):
+                source_text = source_text or who
+            else:
+                speaker = speaker or who
+        if source_text in not_names:
+            source_text = ""
+        if speaker in not_names:
+            speaker = None
+        if not source_text and not speaker:
+            return
+        source, source_id = None, None
+        if source_text:
+            # a name in a `src` slot ("X reported", "told X") is an outlet, known to the
+            # registry or not
+            hit = self.sources.lookup(source_text)
+            source_id, source = hit if hit else (None, source_text)
+        known_speaker = self.sources.lookup(speaker) if speaker else None
+        if known_speaker:  # "according to Northgate Wire" caught by a speaker pattern
+            source_id, source = known_speaker
+            speaker = None
+        taken.append((start, end))
+        found.append(Attribution(source, source_id, speaker, text[start:end], start, end))
 
+
+# Sentence-sized pieces (attribution never spans a full stop followed by a capital).
+_PIECES = re.compile(r"[^\n]+?(?:[.!?…](?=\s+[«\"(]?[A-ZА-ЯЁІЇЄҐÀ-Ý0-9])|$)", re.MULTILINE)
 _OUTLET_WORDS = re.compile(
     r"«|\"|agency|agence|news|wire|post|times|journal|gazette|press|tv|radio|daily|ledger|"
     r"briefing|courrier|écho|vigie|газет|агентств|агенці|канал|издани|видан|новост|вісник|"

@@ -11,13 +11,15 @@ arrive in, so clustering incrementally gives the same stories as clustering all 
 
 from __future__ import annotations
 
-from array import array
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import chain
 
-from tocsin.stories.minhash import NUM_PERM, figures_agree, similarity
+from tocsin.stories.minhash import NUM_PERM, Signature, figures_agree, similarity
+
+MIN_SHARED_BANDS = 2
 
 
 @dataclass
@@ -28,7 +30,7 @@ class StoryIndex:
     bands: int = 64
     _rows: int = field(init=False)
     _buckets: dict[tuple[int, bytes], list[int]] = field(default_factory=lambda: defaultdict(list))
-    _signatures: dict[int, array] = field(default_factory=dict)
+    _signatures: dict[int, Signature] = field(default_factory=dict)
     _times: dict[int, datetime] = field(default_factory=dict)
     _parent: dict[int, int] = field(default_factory=dict)
     _figures: dict[int, frozenset[str]] = field(default_factory=dict)
@@ -41,7 +43,7 @@ class StoryIndex:
     def __len__(self) -> int:
         return len(self._signatures)
 
-    def _band_keys(self, signature: array) -> Iterable[tuple[int, bytes]]:
+    def _band_keys(self, signature: Signature) -> Iterable[tuple[int, bytes]]:
         raw = signature.tobytes()
         width = self._rows * signature.itemsize
         for band in range(self.bands):
@@ -62,7 +64,7 @@ class StoryIndex:
             low, high = min(ra, rb), max(ra, rb)
             self._parent[high] = low
 
-    def preload(self, doc_id: int, when: datetime, signature: array, story_id: int,
+    def preload(self, doc_id: int, when: datetime, signature: Signature, story_id: int,
                 figures: frozenset[str] = frozenset()) -> None:
         """A stored document with its stored story (the story id is its smallest member's
         id, which may itself lie outside the loaded window)."""
@@ -74,7 +76,7 @@ class StoryIndex:
         for key in self._band_keys(signature):
             self._buckets[key].append(doc_id)
 
-    def add(self, doc_id: int, when: datetime, signature: array,
+    def add(self, doc_id: int, when: datetime, signature: Signature,
             figures: frozenset[str] = frozenset()) -> set[int]:
         """Add a document; returns the stories (root ids) it joined, before merging.
 
@@ -87,13 +89,14 @@ class StoryIndex:
         self._times[doc_id] = when
         self._figures[doc_id] = figures
         self._parent[doc_id] = doc_id
-        candidates: set[int] = set()
-        for key in self._band_keys(signature):
-            bucket = self._buckets[key]
-            candidates.update(bucket)
+        buckets = [self._buckets[key] for key in self._band_keys(signature)]
+        shared = Counter(chain.from_iterable(buckets))
+        for bucket in buckets:
             bucket.append(doc_id)
         joined: set[int] = set()
-        for other in sorted(candidates):
+        # Two shared bands before the full comparison: a pair at the threshold shares
+        # about four, a chance collision rarely two.
+        for other in sorted(o for o, n in shared.items() if n >= MIN_SHARED_BANDS):
             if abs(self._times[other] - when) > self.window:
                 continue
             if not figures_agree(figures, self._figures.get(other, frozenset())):

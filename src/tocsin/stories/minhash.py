@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from array import array
 from functools import cache
 from importlib import resources
-from operator import eq
 
+import numpy as np
 import rensa
 import yaml
 
@@ -35,14 +34,21 @@ def shingles(text: str, language: str) -> list[str]:
         words = [w[:stem] for w in words]
     if len(words) < k:
         return [" ".join(words)] if words else []
-    return [" ".join(words[i:i + k]) for i in range(len(words) - k + 1)]
+    return list(map(" ".join, zip(*(words[i:] for i in range(k)), strict=False)))
 
 
-def signature(text: str, language: str) -> array:
+Signature = np.ndarray
+
+
+def signature(text: str, language: str) -> Signature:
     """128 unsigned 32-bit values; stored as bytes with the document."""
     minhash = rensa.RMinHash(num_perm=NUM_PERM, seed=SEED)
     minhash.update(shingles(text, language) or [""])
-    return array("I", minhash.digest())
+    return np.asarray(minhash.digest(), dtype=np.uint32)
+
+
+def from_bytes(raw: bytes) -> Signature:
+    return np.frombuffer(raw, dtype=np.uint32)
 
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
@@ -76,6 +82,6 @@ def figures_agree(a: frozenset[str], b: frozenset[str]) -> bool:
     return len(a & b) / min(len(a), len(b)) >= 0.5
 
 
-def similarity(a: array, b: array) -> float:
+def similarity(a: Signature, b: Signature) -> float:
     """Estimated Jaccard similarity: the share of equal positions."""
-    return sum(map(eq, a, b)) / len(a)
+    return int(np.count_nonzero(a == b)) / len(a)

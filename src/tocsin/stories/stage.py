@@ -6,7 +6,6 @@ source, the MinHash signature, and (after the documents are stored) their story.
 
 from __future__ import annotations
 
-from array import array
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,7 +20,7 @@ from tocsin.store.schema import documents, sources, stories
 from tocsin.stories.attribution import AttributionExtractor, SourceIndex
 from tocsin.stories.chains import Member, resolve
 from tocsin.stories.cluster import StoryIndex
-from tocsin.stories.minhash import figures, signature
+from tocsin.stories.minhash import figures, from_bytes, signature
 
 
 @dataclass
@@ -66,11 +65,11 @@ class StoriesStage:
                               documents.c.signature, documents.c.story_id, documents.c.figures)
                     .where(documents.c.story_id.is_not(None), effective_time >= low,
                            effective_time <= high)):
-                index.preload(old_row.id, old_row.time, _array(old_row.signature),
+                index.preload(old_row.id, old_row.time, from_bytes(old_row.signature),
                               old_row.story_id, frozenset(old_row.figures or ()))
             before = {doc_id: index.find(doc_id) for doc_id in index.documents()}
             for row in sorted(new, key=lambda r: (r.time, r.id)):
-                index.add(row.id, row.time, _array(row.signature),
+                index.add(row.id, row.time, from_bytes(row.signature),
                           frozenset(row.figures or ()))
             touched: set[int] = set()
             renamed: dict[int, int] = {}
@@ -90,12 +89,6 @@ class StoriesStage:
                 touched.add(story)
             refresh(conn, touched)
         return touched
-
-
-def _array(raw: bytes) -> array:
-    values = array("I")
-    values.frombytes(raw)
-    return values
 
 
 def refresh(conn: sa.Connection, story_ids: set[int]) -> None:
