@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -106,11 +106,12 @@ def _context(ctx: typer.Context) -> Context:
     return ctx.obj
 
 
-def load_board(store: Store, days: int) -> Board:
+def load_board(store: Store, days: int, window_days: float = 3) -> Board:
     """The board's data, with independent origins and credibility of the evidence shown."""
     data = board(store.engine, days)
     data.origins_by_category = independent_origins(store.engine)
-    data.credibility = credibility(store.engine, ids=[row["id"] for row in data.evidence])
+    data.credibility = credibility(store.engine, timedelta(days=window_days),
+                                   ids=[row["id"] for row in data.evidence])
     return data
 
 
@@ -130,7 +131,8 @@ def run_ingest(context: Context, inputs: Inputs) -> IngestReport:
     try:
         stage = make_text_stage(settings.languages, settings.limits)
         detector = context.detector()
-        stories = StoriesStage.for_store(store, settings.languages)
+        stories = StoriesStage.for_store(store, settings.languages, settings.story_threshold,
+                                         settings.story_window_days)
         with Progress(SpinnerColumn(), TextColumn("ingesting"), BarColumn(),
                       TextColumn("{task.completed:,} items"), TimeElapsedColumn(),
                       console=err, transient=True, disable=not err.is_terminal) as bar:
@@ -302,7 +304,7 @@ def board_command(
     """Print the board: documents per language, source and day."""
     try:
         store = _context(ctx).store()
-        data = load_board(store, days)
+        data = load_board(store, days, _context(ctx).settings.credibility_window_days)
         store.close()
     except TocsinError as exc:
         _fail(exc)
@@ -326,7 +328,7 @@ def demo_command(
             report = run_ingest(context, Inputs([str(corpus)]))
         _print_report(report)
         store = context.store()
-        data = load_board(store, days)
+        data = load_board(store, days, context.settings.credibility_window_days)
         store.close()
     except TocsinError as exc:
         _fail(exc)

@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     limits: Limits = Field(default_factory=lambda: Limits())
     batch_size: int = Field(500, gt=0, description="documents written per transaction")
     pack: str = Field("nuclear", description="indicator pack: a built-in name or a folder")
+    story_threshold: float = Field(
+        0.25, gt=0, le=1, description="MinHash similarity from which two documents are one story")
+    story_window_days: float = Field(
+        3, gt=0, description="days apart within which two documents can be one story")
+    credibility_window_days: float = Field(
+        3, gt=0, description="days around a piece of evidence in which corroboration counts")
     cache_dir: Path | None = Field(
         None, description="where compiled packs are cached; default: <data_dir>/cache")
 
