@@ -68,3 +68,8 @@ def test_ingest_stores_evidence_and_entities(tocsin: CLI, tmp_path: Path) -> Non
     shown = json.loads(tocsin("show", "1", "--format", "jsonl").output)
     assert shown["evidence"][0]["category"] == "deployment"
     assert "deployment.nuclear-weapons" in tocsin("show", "1").output
+
+
+def test_analyze_creates_no_store(tocsin: CLI, tmp_path: Path) -> None:
+    assert tocsin("analyze", str(FIXTURES / "good" / "fr_note.txt")).exit_code == 0
+    assert not (tmp_path / "data" / "tocsin.db").exists()

@@ -20,6 +20,7 @@ from tocsin.indicators.matcher import Evidence
 from tocsin.indicators.pack import load_pack
 from tocsin.model import Document, Rejection
 from tocsin.pipeline import Inputs, make_text_stage
+from tocsin.stories.attribution import AttributionExtractor, SourceIndex
 from tocsin.stories.evaluate import evaluate_stories
 from tocsin.stories.stage import StoriesStage
 
@@ -124,8 +125,14 @@ def register(app: typer.Typer, out: Console, err: Console,
         try:
             detector = context(ctx).detector(pack)
             stage = make_text_stage(settings.languages, settings.limits)
-            store = context(ctx).store()  # read only: the source registry and stories
-            extractor = StoriesStage.for_store(store, settings.languages).extractor
+            # Read only: the source registry and the stories of stored documents. A
+            # default SQLite store that does not exist yet is not created for this.
+            default_db = settings.data_dir / "tocsin.db"
+            if settings.db or default_db.exists():
+                store = context(ctx).store()
+                extractor = StoriesStage.for_store(store, settings.languages).extractor
+            else:
+                extractor = AttributionExtractor(SourceIndex([]), settings.languages)
             for result in analyze(Inputs(paths, default_source=source), settings.limits,
                                   stage, detector, extractor, store):
                 if isinstance(result, Rejection):

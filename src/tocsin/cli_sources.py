@@ -64,8 +64,8 @@ def register(app: typer.Typer, out: Console, err: Console,
         for column in ("id", "name", "grade", "kind", "lang", "country", "state", "documents"):
             table.add_column(column)
         for row in rows:
-            table.add_row(Text(row["id"]), Text(row["name"]), row["grade"], row["kind"],
-                          row["language"] or "", row["country"] or "",
+            table.add_row(Text(row["id"]), Text(row["name"]), row["grade"], Text(row["kind"]),
+                          Text(row["language"] or ""), Text(row["country"] or ""),
                           "yes" if row["state_affiliated"] else "", str(row["documents"]))
         out.print(table)
 

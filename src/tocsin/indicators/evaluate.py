@@ -41,6 +41,15 @@ class Counts:
         p, r = self.precision, self.recall
         return 2 * p * r / (p + r) if p + r else 0.0
 
+    def add(self, gold: bool, predicted: bool) -> None:
+        """Count one decision: true positive, false positive or false negative."""
+        if gold and predicted:
+            self.tp += 1
+        elif predicted:
+            self.fp += 1
+        elif gold:
+            self.fn += 1
+
     def as_dict(self) -> dict[str, Any]:
         return {"tp": self.tp, "fp": self.fp, "fn": self.fn,
                 "precision": round(self.precision, 4), "recall": round(self.recall, 4),
@@ -109,17 +118,11 @@ def evaluate(detector: Detector, rows: list[dict[str, Any]] | None = None,
         predicted = {e.category for e in evidence}
         report.sentences += 1
         for category in gold | predicted:
-            hit = category in gold and category in predicted
             for counts in (report.overall, report.by_category[category],
                            report.by_language[language]):
-                if hit:
-                    counts.tp += 1
-                elif category in predicted:
-                    counts.fp += 1
-                else:
-                    counts.fn += 1
-        _count(report.sentence_level, bool(gold), bool(predicted))
-        _count(report.keyword, bool(gold), bool(KEYWORD.search(row["text"])))
+                counts.add(category in gold, category in predicted)
+        report.sentence_level.add(bool(gold), bool(predicted))
+        report.keyword.add(bool(gold), bool(KEYWORD.search(row["text"])))
         found = sorted((e for e in evidence if e.category in gold), key=lambda e: -e.severity)
         if gold and found and row.get("polarity"):
             report.polarity_total += 1
@@ -138,11 +141,3 @@ def evaluate(detector: Detector, rows: list[dict[str, Any]] | None = None,
                 "indicators": sorted({e.indicator for e in evidence}), "text": row["text"]})
     return report
 
-
-def _count(counts: Counts, gold: bool, predicted: bool) -> None:
-    if gold and predicted:
-        counts.tp += 1
-    elif predicted:
-        counts.fp += 1
-    elif gold:
-        counts.fn += 1

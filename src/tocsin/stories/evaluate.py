@@ -80,12 +80,7 @@ def evaluate_stories(threshold: float = 0.25, window_days: float = 3) -> Stories
         gold = row["label"] in SAME
         counts = report.by_language.setdefault(language, Counts())
         for bucket in (report.pairs, counts):
-            if gold and merged:
-                bucket.tp += 1
-            elif merged:
-                bucket.fp += 1
-            elif gold:
-                bucket.fn += 1
+            bucket.add(gold, merged)
         report.by_label.setdefault(row["label"], Counter())["merged" if merged else "apart"] += 1
         if merged != gold:
             report.errors.append({"id": row.get("id"), "label": row["label"], "merged": merged})
