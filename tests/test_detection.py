@@ -117,3 +117,14 @@ def test_hard_negatives_stay_quiet(detector: Detector, text: str, language: str)
 def test_power_plant_news_is_only_ever_nuclear_safety(detector: Detector) -> None:
     text = "Shelling cut the last power line to the Zaporizhzhia nuclear plant, the IAEA said."
     assert categories(detector, text, "en") == {"nuclear-safety"}
+
+
+def test_weapon_names_have_plurals_even_when_the_dictionary_lacks_them(
+        detector: Detector) -> None:
+    forms = FormGenerator()
+    assert {"іскандери", "іскандерів"} <= forms.forms("Іскандер", "uk", name=True, plural=True)
+    assert "искандеры" in forms.forms("Искандер", "ru", name=True, plural=True)
+    found = detector.detect_sentence(
+        "Росія розмістила ракетні комплекси «Іскандери» біля кордону, повідомили військові.",
+        "uk")
+    assert "iskander-m" in {e.id for e in found.entities}

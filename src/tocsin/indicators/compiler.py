@@ -20,7 +20,7 @@ import ahocorasick
 from tocsin.indicators.forms import PREFIX, FormGenerator, match_key
 from tocsin.indicators.pack import Clause, Entity, Indicator, Pack
 
-FORMAT = 4  # bump when the compiled structure or the form generation changes
+FORMAT = 5  # bump when the compiled structure or the form generation changes
 
 # label kinds
 CONCEPT, CUE, ENTITY = 0, 1, 2
@@ -96,8 +96,8 @@ class Compiler:
 
     def _add(self, term: str, language: str, label_kind: int, name: str, *,
              proper: bool = False, ambiguous: bool = False, label_language: str = "",
-             as_name: bool = False) -> None:
-        for form in self.forms.forms(term, language, name=as_name):
+             as_name: bool = False, plural: bool = False) -> None:
+        for form in self.forms.forms(term, language, name=as_name, plural=plural):
             prefix = form.endswith(PREFIX)
             key = form[:-1] if prefix else form
             if len(key) < 2:
@@ -131,7 +131,8 @@ class Compiler:
                 for name in names:
                     # Designations ("9K720", "SS-26") and names are proper: capitalised.
                     self._add(name, language, ENTITY, str(index), proper=name[:1].isupper(),
-                              ambiguous=match_key(name) in ambiguous, as_name=True)
+                              ambiguous=match_key(name) in ambiguous, as_name=True,
+                              plural=entity.type == "weapon")
         automaton = ahocorasick.Automaton()
         for key, labels in self._keys.items():
             automaton.add_word(key, (len(key), tuple(sorted(labels, key=repr))))

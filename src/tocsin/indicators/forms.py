@@ -35,7 +35,7 @@ class FormGenerator:
     """Inflected and variant forms per language. pymorphy3 is loaded only when needed."""
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[str, str, bool], frozenset[str]] = {}
+        self._cache: dict[tuple[str, str, bool, bool], frozenset[str]] = {}
 
     @cached_property
     def _morph(self) -> dict[str, Any]:
@@ -44,14 +44,18 @@ class FormGenerator:
         return {"ru": pymorphy3.MorphAnalyzer(lang="ru"),
                 "uk": pymorphy3.MorphAnalyzer(lang="uk")}
 
-    def forms(self, term: str, language: str, name: bool = False) -> frozenset[str]:
+    def forms(self, term: str, language: str, name: bool = False,
+              plural: bool = False) -> frozenset[str]:
         """All surface forms (in match_key form) of ``term``; prefix terms keep their '*'.
 
         ``name``: a proper name, whose words all inflect ("Владимира Путина").
         """
-        key = (term, language, name)
+        key = (term, language, name, plural)
         if key not in self._cache:
-            self._cache[key] = frozenset(self._generate(term.strip(), language, name))
+            forms = set(self._generate(term.strip(), language, name))
+            if plural and language in ("ru", "uk"):
+                forms |= _plural_fallback(match_key(term.strip()), language, forms)
+            self._cache[key] = frozenset(forms)
         return self._cache[key]
 
     def _generate(self, term: str, language: str, name: bool) -> Iterable[str]:
@@ -109,6 +113,26 @@ class FormGenerator:
                     forms.extend(words[len(parses):])
                     out.add(match_key(" ".join(forms)))
         return out
+
+
+_PLURAL_ENDINGS = {
+    # nominative plural after a hard consonant / after к г х ж ш ч щ, then gen dat ins loc
+    "ru": (("ы", "и"), ("ов", "ам", "ами", "ах")),
+    "uk": (("и", "и"), ("ів", "ам", "ами", "ах")),
+}
+
+
+def _plural_fallback(word: str, language: str, known: set[str]) -> set[str]:
+    """Plurals of a one-word masculine name the dictionary knows only as a surname
+    ("Іскандер" -> "Іскандери"): weapon systems are written in the plural all the time."""
+    head, sep, tail = word.partition("-")
+    if " " in word or not head.isalpha() or head[-1] in "аяоеєиыіїуюьй":
+        return set()
+    if any(f.partition("-")[0] in (head + "ы", head + "и") for f in known):
+        return set()
+    (hard, soft), oblique = _PLURAL_ENDINGS[language]
+    nominative = head + (soft if head[-1] in "кгхжшчщ" else hard)
+    return {f + sep + tail for f in (nominative, *(head + e for e in oblique))}
 
 
 def _inflect(parse: Any, case: str, number: str) -> Any:
