@@ -171,3 +171,21 @@ def test_demo_echo_chains_collapse_to_their_origin(tocsin: CLI, tmp_path: Path) 
     assert stories < documents
     board = tocsin("board")
     assert "independent origins" in board.output
+
+
+def test_documents_left_without_a_story_are_clustered_later(tocsin: CLI, tmp_path: Path) -> None:
+    text = ("Air defence units shot down 34 of 40 drones overnight over the Kyiv region, "
+            "the air force said on Tuesday, and debris damaged two houses.")
+    first = [json.dumps({"source": s, "text": text + extra, "published_at": "2024-10-29T09:00:00Z"})
+             for s, extra in (("Desk A", ""), ("Desk B", " Share this story."))]
+    tocsin("ingest", "-", input="\n".join(first))
+    db = tmp_path / "data" / "tocsin.db"
+    with sqlite3.connect(db) as conn:  # as if a run had stopped before clustering
+        conn.execute("UPDATE documents SET story_id = NULL")
+        conn.execute("DELETE FROM stories")
+    other = json.dumps({"source": "Desk C", "text": "Grain exports rose in October.",
+                        "published_at": "2024-10-30T09:00:00Z"})
+    tocsin("ingest", "-", input=other)
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT story_id FROM documents ORDER BY id").fetchall()
+    assert rows[0] == rows[1] == (1,) and rows[2] == (3,)

@@ -49,10 +49,17 @@ class StoriesStage:
             doc.figures = figures(doc.text)
 
     def cluster(self, store: Store, document_ids: list[int]) -> set[int]:
-        """After storing: put the new documents into stories; returns the stories touched."""
-        if not document_ids:
-            return set()
+        """After storing: put the new documents into stories; returns the stories touched.
+
+        Documents left without a story by an earlier run that stopped between storing and
+        clustering are picked up too.
+        """
         with store.engine.begin() as conn:
+            document_ids = sorted(set(document_ids) | set(conn.execute(
+                sa.select(documents.c.id).where(documents.c.story_id.is_(None),
+                                                documents.c.signature.is_not(None))).scalars()))
+            if not document_ids:
+                return set()
             new = conn.execute(
                 sa.select(documents.c.id, effective_time.label("time"), documents.c.signature,
                           documents.c.figures)
