@@ -2,8 +2,8 @@
 
     python bench/ingest.py 20000 [--db URL]
 
-Generates N documents in English, French, Russian and Ukrainian (sentences shuffled
-from small per-language pools, so every document is unique), writes them as JSON Lines
+Generates N ~2 KB documents in English, French, Russian and Ukrainian (sentences of
+the demo corpus shuffled, so every document is unique), writes them as JSON Lines
 in a temporary folder (files of 1,000), then times ingesting them into a fresh store
 (SQLite by default). Prints figures; asserts nothing.
 """
@@ -17,75 +17,49 @@ import resource
 import sys
 import tempfile
 import time
+from importlib import resources
 from pathlib import Path
 from typing import TextIO
 
 from tocsin.config import Limits
+from tocsin.indicators.detect import Detector
 from tocsin.pipeline import Inputs, ingest, make_text_stage
 from tocsin.store.db import open_store
+from tocsin.stories.stage import StoriesStage
 
-POOLS = {
-    "en": [
-        "The ministry said the drills would continue until the end of the week.",
-        "Officials in Brussels discussed a new package of sanctions on Tuesday.",
-        "Grain exports through the Black Sea ports rose for a third month.",
-        "The central bank left its key rate unchanged, citing stubborn inflation.",
-        "Air defence units shot down most of the drones overnight, the army said.",
-        "Energy workers restored power to several districts after the strikes.",
-        "Mr. Novak told reporters that talks would resume in Geneva in March.",
-        "Analysts said the statement was aimed mainly at a domestic audience.",
-    ],
-    "fr": [
-        "Le ministère a indiqué que les exercices se poursuivraient jusqu'à dimanche.",
-        "Les dirigeants européens se sont réunis à Bruxelles pour discuter des sanctions.",
-        "Les exportations de céréales ont augmenté pour le troisième mois consécutif.",
-        "La banque centrale a maintenu son taux directeur, citant une inflation tenace.",
-        "Selon l'armée, la plupart des drones ont été abattus pendant la nuit.",
-        "M. Dupont a déclaré que les négociations reprendraient à Genève en mars.",
-        "Les analystes estiment que le message visait surtout l'opinion intérieure.",
-        "Le courant a été rétabli dans plusieurs quartiers après les frappes.",
-    ],
-    "ru": [
-        "В министерстве сообщили, что учения продлятся до конца недели.",
-        "В Брюсселе во вторник обсудили новый пакет санкций.",
-        "Экспорт зерна через черноморские порты вырос третий месяц подряд.",
-        "Центробанк сохранил ключевую ставку, сославшись на высокую инфляцию.",
-        "По данным военных, большую часть беспилотников сбили ночью.",
-        "Энергетики восстановили подачу света в нескольких районах после ударов.",
-        "Как заявил г-н Новиков, переговоры возобновятся в Женеве в марте.",
-        "Аналитики считают, что заявление было рассчитано на внутреннюю аудиторию.",
-    ],
-    "uk": [
-        "У міністерстві повідомили, що навчання триватимуть до кінця тижня.",
-        "У Брюсселі у вівторок обговорили новий пакет санкцій.",
-        "Експорт зерна через чорноморські порти зріс третій місяць поспіль.",
-        "Нацбанк залишив облікову ставку без змін через високу інфляцію.",
-        "За даними військових, більшість дронів збили вночі.",
-        "Енергетики відновили живлення в кількох районах після ударів.",
-        "Як заявив пан Новак, переговори відновляться в Женеві в березні.",
-        "Аналітики вважають, що заява була розрахована на внутрішню аудиторію.",
-    ],
-}
+
+def sentence_pools() -> dict[str, list[str]]:
+    """Sentences of the bundled demo corpus, per language: realistic text to shuffle."""
+    corpus = Path(str(resources.files("tocsin.demo").joinpath("corpus")))
+    pools: dict[str, list[str]] = {}
+    for file in sorted(corpus.glob("*.jsonl")):
+        for line in file.read_text("utf-8").splitlines():
+            text = json.loads(line)["text"]
+            pools.setdefault(file.stem, []).extend(
+                part.strip() + "." for part in text.split(". ") if len(part) > 40)
+    return pools
 
 
 def generate(n: int, path: Path, seed: int = 7) -> int:
     rng = random.Random(seed)
-    langs = list(POOLS)
+    pools = sentence_pools()
     size = 0
     path.mkdir(parents=True, exist_ok=True)
     for first in range(0, n, 1000):
         with (path / f"docs-{first:08d}.jsonl").open("w", encoding="utf-8") as out:
-            size += _write(out, range(first, min(n, first + 1000)), rng, langs)
+            size += _write(out, range(first, min(n, first + 1000)), rng, pools)
     return size
 
 
-def _write(out: TextIO, numbers: range, rng: random.Random, langs: list[str]) -> int:
+def _write(out: TextIO, numbers: range, rng: random.Random,
+           pools: dict[str, list[str]]) -> int:
     size = 0
+    langs = sorted(pools)
     for i in numbers:
         lang = langs[i % len(langs)]
         sentences: list[str] = []
-        while sum(len(s) + 1 for s in sentences) < 1900:
-            sentences.append(rng.choice(POOLS[lang]))
+        while sum(len(s.encode("utf-8")) + 1 for s in sentences) < 1900:
+            sentences.append(rng.choice(pools[lang]))
         sentences.append(f"({i})")  # unique
         text = " ".join(sentences)
         size += len(text.encode("utf-8"))
@@ -102,6 +76,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", type=int, help="number of documents")
     parser.add_argument("--db", help="database URL (default: SQLite in a temp folder)")
+    parser.add_argument("--full", action="store_true",
+                        help="also run detection (nuclear pack) and the stories stage, as "
+                             "`tocsin ingest` does")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -111,15 +88,22 @@ def main() -> None:
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         started = time.perf_counter()
         stage = make_text_stage(("en", "fr", "ru", "uk"), Limits())
+        detector = stories = None
+        if args.full:
+            detector = Detector.load("nuclear", folder / "cache")
+            stories = StoriesStage.for_store(store, ("en", "fr", "ru", "uk"))
         loaded = time.perf_counter()
-        report = ingest(Inputs([str(data)]), store, stage, Limits(), batch_size=500)
+        report = ingest(Inputs([str(data)]), store, stage, Limits(), batch_size=500,
+                        detector=detector, stories=stories)
         elapsed = time.perf_counter() - started
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         store.close()
     if report.new != args.n:
         sys.exit(f"expected {args.n} new documents, got {report.new} ({report})")
-    print(f"documents           {args.n:,} (~{size / args.n / 1024:.1f} KB of text each)")
-    print(f"model load          {loaded - started:.2f} s")
+    stages = "text, store, detection, stories" if args.full else "text and store"
+    print(f"documents           {args.n:,} (~{size / args.n / 1024:.1f} KB of text each); "
+          f"stages: {stages}")
+    print(f"model/pack load     {loaded - started:.2f} s")
     print(f"total time          {elapsed:.2f} s")
     print(f"throughput          {args.n / elapsed:,.0f} documents/s "
           f"({args.n / (elapsed - (loaded - started)):,.0f}/s after model load)")

@@ -41,5 +41,7 @@ def test_letters_and_digits_survive(text: str) -> None:
     kept = [ch for ch in normalize(text) if ch.isalnum()]
     import unicodedata
 
-    expected = [ch for ch in unicodedata.normalize("NFC", text) if ch.isalnum()]
+    # U+02BC is a letter that Ukrainian uses as its apostrophe: it becomes ' on purpose
+    expected = [ch for ch in unicodedata.normalize("NFC", text)
+                if ch.isalnum() and ch != "\u02bc"]
     assert kept == expected

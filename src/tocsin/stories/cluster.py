@@ -34,6 +34,8 @@ class StoryIndex:
     _times: dict[int, datetime] = field(default_factory=dict)
     _parent: dict[int, int] = field(default_factory=dict)
     _figures: dict[int, frozenset[str]] = field(default_factory=dict)
+    # roots absorbed into another story since the caller last cleared this list
+    merged: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if NUM_PERM % self.bands:
@@ -63,6 +65,7 @@ class StoryIndex:
         if ra != rb:
             low, high = min(ra, rb), max(ra, rb)
             self._parent[high] = low
+            self.merged.append(high)
 
     def preload(self, doc_id: int, when: datetime, signature: Signature, story_id: int,
                 figures: frozenset[str] = frozenset()) -> None:
@@ -105,6 +108,9 @@ class StoryIndex:
                 joined.add(self.find(other))
                 self._union(doc_id, other)
         return joined
+
+    def has(self, doc_id: int) -> bool:
+        return doc_id in self._signatures
 
     def documents(self) -> list[int]:
         return list(self._signatures)

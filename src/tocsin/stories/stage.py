@@ -7,8 +7,8 @@ source, the MinHash signature, and (after the documents are stored) their story.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +28,9 @@ class StoriesStage:
     extractor: AttributionExtractor
     threshold: float = 0.25
     window: timedelta = timedelta(days=3)
+    _index: StoryIndex | None = field(default=None, repr=False)
+    _covered: tuple[datetime, datetime] | None = field(default=None, repr=False)
+    _stored: set[int] = field(default_factory=set, repr=False)  # story ids in the store
 
     @classmethod
     def for_store(cls, store: Store, languages: tuple[str, ...], threshold: float = 0.25,
@@ -51,51 +54,73 @@ class StoriesStage:
     def cluster(self, store: Store, document_ids: list[int]) -> set[int]:
         """After storing: put the new documents into stories; returns the stories touched.
 
+        The story index lives for the whole run: stored documents are loaded once for
+        each stretch of time the run needs (their window), not again for every batch.
         Documents left without a story by an earlier run that stopped between storing and
         clustering are picked up too.
         """
-        with store.engine.begin() as conn:
-            document_ids = sorted(set(document_ids) | set(conn.execute(
-                sa.select(documents.c.id).where(documents.c.story_id.is_(None),
-                                                documents.c.signature.is_not(None))).scalars()))
-            if not document_ids:
-                return set()
-            new = conn.execute(
-                sa.select(documents.c.id, effective_time.label("time"), documents.c.signature,
-                          documents.c.figures)
-                .where(documents.c.id.in_(document_ids))).all()
-            times = [row.time for row in new]
-            low, high = min(times) - self.window, max(times) + self.window
-            index = StoryIndex(self.threshold, self.window)
-            for old_row in conn.execute(
+        try:
+            with store.engine.begin() as conn:
+                return self._cluster(conn, document_ids)
+        except Exception:
+            self._index = None  # the database rolled back: rebuild from it next time
+            raise
+
+    def _cluster(self, conn: sa.Connection, document_ids: list[int]) -> set[int]:
+        document_ids = sorted(set(document_ids) | set(conn.execute(
+            sa.select(documents.c.id).where(documents.c.story_id.is_(None),
+                                            documents.c.signature.is_not(None))).scalars()))
+        if not document_ids:
+            return set()
+        new = conn.execute(
+            sa.select(documents.c.id, effective_time.label("time"), documents.c.signature,
+                      documents.c.figures)
+            .where(documents.c.id.in_(document_ids))).all()
+        times = [row.time for row in new]
+        index = self._load(conn, min(times) - self.window, max(times) + self.window)
+        index.merged.clear()
+        for row in sorted(new, key=lambda r: (r.time, r.id)):
+            index.add(row.id, row.time, from_bytes(row.signature),
+                      frozenset(row.figures or ()))
+        touched: set[int] = set()
+        # stored stories swallowed by another (a new document bridged them)
+        for old in sorted(set(index.merged) & self._stored):
+            now = index.find(old)
+            conn.execute(documents.update().where(documents.c.story_id == old)
+                         .values(story_id=now))
+            conn.execute(stories.delete().where(stories.c.id == old))
+            self._stored.discard(old)
+            touched.add(now)
+        for row in new:
+            story = index.find(row.id)
+            conn.execute(documents.update().where(documents.c.id == row.id)
+                         .values(story_id=story))
+            touched.add(story)
+        self._stored |= touched
+        refresh(conn, touched)
+        return touched
+
+    def _load(self, conn: sa.Connection, low: datetime, high: datetime) -> StoryIndex:
+        """The run's index, with every stored document between ``low`` and ``high``."""
+        if self._index is None:
+            self._index, self._covered, self._stored = (
+                StoryIndex(self.threshold, self.window), None, set())
+        index = self._index
+        gaps = [(low, high)] if self._covered is None else [
+            (a, b) for a, b in ((low, self._covered[0]), (self._covered[1], high)) if a < b]
+        for a, b in gaps:
+            for row in conn.execute(
                     sa.select(documents.c.id, effective_time.label("time"),
                               documents.c.signature, documents.c.story_id, documents.c.figures)
-                    .where(documents.c.story_id.is_not(None), effective_time >= low,
-                           effective_time <= high)):
-                index.preload(old_row.id, old_row.time, from_bytes(old_row.signature),
-                              old_row.story_id, frozenset(old_row.figures or ()))
-            before = {doc_id: index.find(doc_id) for doc_id in index.documents()}
-            for row in sorted(new, key=lambda r: (r.time, r.id)):
-                index.add(row.id, row.time, from_bytes(row.signature),
-                          frozenset(row.figures or ()))
-            touched: set[int] = set()
-            renamed: dict[int, int] = {}
-            for doc_id, old in before.items():
-                now = index.find(doc_id)
-                if now != old:
-                    renamed[old] = now
-            for old, now in renamed.items():
-                conn.execute(documents.update().where(documents.c.story_id == old)
-                             .values(story_id=now))
-                conn.execute(stories.delete().where(stories.c.id == old))
-                touched.add(now)
-            for row in new:
-                story = index.find(row.id)
-                conn.execute(documents.update().where(documents.c.id == row.id)
-                             .values(story_id=story))
-                touched.add(story)
-            refresh(conn, touched)
-        return touched
+                    .where(documents.c.story_id.is_not(None), effective_time >= a,
+                           effective_time <= b)):
+                if not index.has(row.id):
+                    index.preload(row.id, row.time, from_bytes(row.signature), row.story_id,
+                                  frozenset(row.figures or ()))
+                    self._stored.add(row.story_id)
+        self._covered = (low, high) if self._covered is None else (
+            min(low, self._covered[0]), max(high, self._covered[1]))
+        return index
 
 
 def refresh(conn: sa.Connection, story_ids: set[int]) -> None:
