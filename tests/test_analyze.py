@@ -73,3 +73,25 @@ def test_ingest_stores_evidence_and_entities(tocsin: CLI, tmp_path: Path) -> Non
 def test_analyze_creates_no_store(tocsin: CLI, tmp_path: Path) -> None:
     assert tocsin("analyze", str(FIXTURES / "good" / "fr_note.txt")).exit_code == 0
     assert not (tmp_path / "data" / "tocsin.db").exists()
+
+
+def test_redetect_replaces_evidence_after_a_pack_change(tocsin: CLI, tmp_path: Path) -> None:
+    line = json.dumps({"source": "Desk", "text": "Putin said Russia would station tactical "
+                       "nuclear weapons in Belarus. The navy held drills with a submarine."})
+    tocsin("ingest", "-", input=line)
+    pack = tmp_path / "mini"
+    (pack / "languages").mkdir(parents=True)
+    (pack / "indicators").mkdir()
+    (pack / "pack.yaml").write_text("id: mini\nversion: '2'\nlanguages: [en]\n")
+    (pack / "languages" / "en.yaml").write_text(
+        "language: en\nconcepts:\n  drill: [drills]\n  sub: [submarine]\n")
+    (pack / "indicators" / "x.yaml").write_text(
+        "indicators:\n  - id: exercise.sub\n    title: Sub drill\n    description: d\n"
+        "    category: exercise\n    severity: 2\n    status: experimental\n"
+        "    match: {all: [drill, sub]}\n    examples:\n      match: [{lang: en, text: "
+        "'drills with a submarine'}]\n      nomatch: [{lang: en, text: 'a drill'}]\n")
+    result = tocsin("redetect", "--pack", str(pack))
+    assert result.exit_code == 0 and "1 documents: 1 pieces of evidence" in result.output
+    with sqlite3.connect(tmp_path / "data" / "tocsin.db") as conn:
+        rows = conn.execute("SELECT pack, indicator FROM evidence").fetchall()
+    assert rows == [("mini", "exercise.sub")]

@@ -102,6 +102,19 @@ def register(app: typer.Typer, out: Console, err: Console,
         if failed:
             raise typer.Exit(1)
 
+    @app.command("redetect")
+    def redetect_command(ctx: typer.Context, pack: PackOption = None) -> None:
+        """Run detection again on every stored document (after a pack changed)."""
+        try:
+            detector = context(ctx).detector(pack)
+            store = context(ctx).store()
+            documents, evidence = store.redetect(detector.detect, detector.pack.id)
+            store.close()
+        except TocsinError as exc:
+            fail(exc)
+        out.print(Text(f"{documents:,} documents: {evidence:,} pieces of evidence "
+                       f"({detector.pack.id} {detector.pack.version})"))
+
     @app.command("analyze")
     def analyze_command(
         ctx: typer.Context,

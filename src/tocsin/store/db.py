@@ -180,6 +180,40 @@ class Store:
             raise StoreError(f"cannot write a batch to {self.engine.url!r}: {exc}") from exc
         return BatchResult(new_ids, len(docs) - len(new_docs))
 
+    def redetect(self, detect: Any, pack: str, batch_size: int = 500) -> tuple[int, int]:
+        """Run detection again over every stored document (after a pack changed), one
+        transaction per batch; returns (documents, pieces of evidence).
+
+        ``detect(text, language, sentences)`` returns a Detection.
+        """
+        done = found = 0
+        last_id = 0
+        while True:
+            with self.engine.begin() as conn:
+                rows = conn.execute(
+                    sa.select(documents.c.id, documents.c.text, documents.c.language,
+                              documents.c.sentences)
+                    .where(documents.c.id > last_id).order_by(documents.c.id)
+                    .limit(batch_size)).all()
+                if not rows:
+                    return done, found
+                ids = [row.id for row in rows]
+                conn.execute(evidence.delete().where(evidence.c.document_id.in_(ids)))
+                conn.execute(entities.delete().where(entities.c.document_id.in_(ids)))
+                evidence_rows: list[dict[str, Any]] = []
+                entity_rows: list[dict[str, Any]] = []
+                for row in rows:
+                    result = detect(row.text, row.language, [tuple(s) for s in row.sentences])
+                    evidence_rows += [_evidence_row(row.id, pack, e) for e in result.evidence]
+                    entity_rows += [_entity_row(row.id, h) for h in result.entities]
+                if evidence_rows:
+                    conn.execute(evidence.insert(), evidence_rows)
+                if entity_rows:
+                    conn.execute(entities.insert(), entity_rows)
+                done += len(rows)
+                found += len(evidence_rows)
+                last_id = ids[-1]
+
     def source_ids(self) -> dict[str, str]:
         """Every name, alias and id (casefolded) of the registry -> source id."""
         with self.engine.connect() as conn:
@@ -200,17 +234,10 @@ class Store:
         with_findings = [d for d in docs if d.evidence or d.entities or d.attributions]
         if not with_findings:
             return
-        evidence_rows = [
-            {"document_id": doc_ids[d.doc_hash], "pack": pack, "indicator": e.indicator,
-             "category": e.category, "severity": e.severity, "polarity": e.polarity,
-             "start": e.start, "end": e.end, "terms": e.terms,
-             "spans": [list(s) for s in e.spans], "actor": e.actor, "place": e.place,
-             "weapon": e.weapon}
-            for d in with_findings for e in d.evidence]
-        entity_rows = [
-            {"document_id": doc_ids[d.doc_hash], "type": h.type, "entity": h.id,
-             "name": h.name, "text": h.text, "start": h.start, "end": h.end}
-            for d in with_findings for h in d.entities]
+        evidence_rows = [_evidence_row(doc_ids[d.doc_hash], pack, e)
+                         for d in with_findings for e in d.evidence]
+        entity_rows = [_entity_row(doc_ids[d.doc_hash], h)
+                       for d in with_findings for h in d.entities]
         attribution_rows = [
             {"document_id": doc_ids[d.doc_hash], "source_id": a.source_id, "source": a.source,
              "speaker": a.speaker, "text": a.text, "start": a.start, "end": a.end}
@@ -248,6 +275,19 @@ class Store:
                 known.add(doc.doc_hash)
                 fresh.append(doc)
         return fresh
+
+
+def _evidence_row(document_id: int, pack: str, found: Any) -> dict[str, Any]:
+    return {"document_id": document_id, "pack": pack, "indicator": found.indicator,
+            "category": found.category, "severity": found.severity,
+            "polarity": found.polarity, "start": found.start, "end": found.end,
+            "terms": found.terms, "spans": [list(s) for s in found.spans],
+            "actor": found.actor, "place": found.place, "weapon": found.weapon}
+
+
+def _entity_row(document_id: int, hit: Any) -> dict[str, Any]:
+    return {"document_id": document_id, "type": hit.type, "entity": hit.id, "name": hit.name,
+            "text": hit.text, "start": hit.start, "end": hit.end}
 
 
 def rejection_fingerprint(rejection: Rejection) -> str:
