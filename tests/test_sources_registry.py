@@ -38,3 +38,26 @@ def test_registry_file_errors_name_the_entry(tocsin: CLI, tmp_path: Path) -> Non
     bad.write_text("sources:\n  - name: X\n    grade: B\n    colour: red\n", encoding="utf-8")
     result = tocsin("sources", "load", str(bad))
     assert result.exit_code == 1 and "sources[0] (X): unknown field(s) ['colour']" in result.output
+
+
+def test_demo_keeps_grades_and_partial_records_keep_other_fields(tocsin: CLI,
+                                                                 tmp_path: Path) -> None:
+    tocsin("sources", "load", str(DEMO_REGISTRY))
+    tocsin("sources", "grade", "Northgate Wire", "A", "--by", "analyst1")
+    tocsin("demo")
+    assert "A (completely reliable)" in tocsin("sources", "show", "Northgate Wire").output
+    partial = tmp_path / "partial.yaml"
+    partial.write_text("sources:\n  - name: Northgate Wire\n    kind: wire\n", encoding="utf-8")
+    assert tocsin("sources", "load", str(partial)).exit_code == 0
+    shown = tocsin("sources", "show", "NGW").output  # the alias survived
+    assert "A (completely reliable)" in shown and "wire" in shown and "GB" in shown
+
+
+def test_registry_types_are_checked(tocsin: CLI, tmp_path: Path) -> None:
+    for body, problem in (("aliases: SW", "aliases must be a list"),
+                          ("state_affiliated: 'yes'", "state_affiliated must be true"),
+                          ("country: NO", "country must be a quoted string")):
+        bad = tmp_path / "bad.yaml"
+        bad.write_text(f"sources:\n  - name: Solo Wire\n    {body}\n", encoding="utf-8")
+        result = tocsin("sources", "load", str(bad))
+        assert result.exit_code == 1 and problem in result.output, body

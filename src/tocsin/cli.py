@@ -322,7 +322,9 @@ def demo_command(
     try:
         registry = yaml.safe_load(demo.joinpath("sources.yaml").read_text("utf-8"))
         store = context.store()
-        store.upsert_sources(registry["sources"])
+        # the demo adds its outlets once; grades an analyst changed since are kept
+        store.upsert_sources(registry["sources"], update=False, changed_by="demo",
+                             note="demo registry")
         store.close()
         with resources.as_file(demo.joinpath("corpus")) as corpus:
             report = run_ingest(context, Inputs([str(corpus)]))
@@ -341,8 +343,6 @@ def demo_command(
 cli_rules.register(app, out, err, _context, _fail)
 cli_sources.register(app, out, err, _context, _fail)
 cli_stories.register(app, out, err, _context, _fail)
-
-cli_rules.register(app, out, err, _context, _fail)
 
 
 def run() -> None:  # pragma: no cover - console entry point alias

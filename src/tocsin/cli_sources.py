@@ -17,7 +17,6 @@ from tocsin.errors import TocsinError
 from tocsin.store.registry import (
     GRADE_MEANINGS,
     add_source,
-    audit,
     find_source,
     grade_history,
     list_sources,
@@ -145,13 +144,7 @@ def register(app: typer.Typer, out: Console, err: Console,
         try:
             records = load_registry_file(path)
             store = context(ctx).store()
-            before = {row["id"]: row["grade"] for row in list_sources(store)}
-            store.upsert_sources(records)
-            after = {row["id"]: row["grade"] for row in list_sources(store)}
-            for source_id, grade in after.items():
-                if before.get(source_id) != grade:
-                    audit(store, source_id, grade, before.get(source_id), _user(),
-                           f"loaded from {path.name}")
+            store.upsert_sources(records, changed_by=_user(), note=f"loaded from {path.name}")
             store.close()
         except TocsinError as exc:
             fail(exc)

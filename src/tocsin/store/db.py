@@ -25,6 +25,7 @@ from tocsin.store.schema import (
     evidence,
     ingest_runs,
     quarantine,
+    source_grades,
     sources,
 )
 
@@ -75,37 +76,45 @@ class Store:
         self.engine.dispose()
 
     # -- sources ------------------------------------------------------------------------
-    def upsert_sources(self, records: Iterable[dict[str, Any]]) -> int:
-        """Add or update sources from registry records (``id``, ``name``, ``grade``...)."""
+    def upsert_sources(self, records: Iterable[dict[str, Any]], update: bool = True,
+                       changed_by: str = "registry", note: str = "registry") -> int:
+        """Add sources from registry records (``id``, ``name``, ``grade``...); update the
+        fields a record gives of an existing source (``update``), or leave it alone. A
+        grade that changes is recorded in ``source_grades``."""
         count = 0
         now = datetime.now(UTC)
+        fields = ("name", "kind", "language", "country", "state_affiliated", "homepage",
+                  "feed", "aliases", "grade")
         with self.engine.begin() as conn:
             for record in records:
                 if "name" not in record:
                     raise StoreError(f"source record without a name: {record!r}")
-                grade = str(record.get("grade") or "F").upper()
-                if grade not in GRADES:
-                    raise StoreError(f"source {record['name']!r}: grade {grade!r} is not A-F")
-                values = {
-                    "id": record.get("id") or slugify(record["name"]),
-                    "name": record["name"],
-                    "kind": record.get("kind") or "unknown",
-                    "language": record.get("language"),
-                    "country": record.get("country"),
-                    "state_affiliated": record.get("state_affiliated"),
-                    "homepage": record.get("homepage"),
-                    "feed": record.get("feed"),
-                    "aliases": list(record.get("aliases") or []),
-                    "grade": grade,
-                }
-                exists = conn.execute(
-                    sa.select(sources.c.id).where(sources.c.id == values["id"])
-                ).first()
-                if exists:
-                    conn.execute(sources.update().where(sources.c.id == values["id"])
-                                 .values(**values))
+                source_id = record.get("id") or slugify(record["name"])
+                given = {k: record[k] for k in fields if record.get(k) is not None}
+                if "grade" in given:
+                    given["grade"] = str(given["grade"]).upper()
+                    if given["grade"] not in GRADES:
+                        raise StoreError(f"source {record['name']!r}: grade "
+                                         f"{given['grade']!r} is not A-F")
+                if "aliases" in given:
+                    given["aliases"] = list(given["aliases"])
+                old = conn.execute(sa.select(sources.c.grade).where(
+                    sources.c.id == source_id)).first()
+                if old is None:
+                    values = {"kind": "unknown", "aliases": [], "grade": "F", **given}
+                    conn.execute(sources.insert().values(id=source_id, created_at=now,
+                                                         **values))
+                    previous, grade = None, values["grade"]
+                elif update:
+                    conn.execute(sources.update().where(sources.c.id == source_id)
+                                 .values(**given))
+                    previous, grade = old.grade, given.get("grade", old.grade)
                 else:
-                    conn.execute(sources.insert().values(created_at=now, **values))
+                    continue
+                if grade != previous:
+                    conn.execute(source_grades.insert().values(
+                        source_id=source_id, grade=grade, previous=previous,
+                        changed_by=changed_by, changed_at=now, note=note))
                 count += 1
         self._source_ids.clear()
         return count

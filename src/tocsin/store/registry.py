@@ -38,18 +38,33 @@ def load_registry_file(path: Path) -> list[dict[str, Any]]:
     for index, record in enumerate(records):
         if not isinstance(record, dict) or not record.get("name"):
             raise StoreError(f"{path}: sources[{index}] needs at least a `name`")
+        where = f"{path}: sources[{index}] ({record['name']})"
         unknown = set(record) - set(FIELDS)
         if unknown:
-            raise StoreError(f"{path}: sources[{index}] ({record['name']}): unknown field(s) "
-                             f"{sorted(unknown)}; known: {list(FIELDS)}")
+            raise StoreError(f"{where}: unknown field(s) {sorted(unknown)}; "
+                             f"known: {list(FIELDS)}")
+        for key, value in record.items():
+            if value is None:
+                continue
+            if key == "aliases":
+                if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
+                    raise StoreError(f"{where}: aliases must be a list of names, e.g. [NGW]")
+            elif key == "state_affiliated":
+                if not isinstance(value, bool):
+                    raise StoreError(f"{where}: state_affiliated must be true or false")
+            elif not isinstance(value, str):
+                # YAML reads NO (Norway) as false and 1 as a number: quote them
+                raise StoreError(f"{where}: {key} must be a quoted string, got {value!r}")
     return records
 
 
 def list_sources(store: Store) -> list[dict[str, Any]]:
-    count = sa.func.count(documents.c.id).label("documents")
-    query = (sa.select(sources, count)
-             .select_from(sources.outerjoin(documents, documents.c.source_id == sources.c.id))
-             .group_by(*sources.c).order_by(sources.c.name))
+    # Counted in a subquery: PostgreSQL cannot GROUP BY a json column (aliases).
+    counts = (sa.select(documents.c.source_id, sa.func.count().label("n"))
+              .group_by(documents.c.source_id).subquery())
+    query = (sa.select(sources, sa.func.coalesce(counts.c.n, 0).label("documents"))
+             .select_from(sources.outerjoin(counts, counts.c.source_id == sources.c.id))
+             .order_by(sources.c.name))
     with store.engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(query)]
 
@@ -77,8 +92,7 @@ def add_source(store: Store, record: dict[str, Any], changed_by: str) -> str:
     if find_source(store, source_id) or find_source(store, record["name"]):
         raise StoreError(f"a source named {record['name']!r} ({source_id}) already exists; "
                          "use `tocsin sources grade` to change its grade")
-    store.upsert_sources([{**record, "id": source_id}])
-    audit(store, source_id, record.get("grade") or "F", None, changed_by, "added")
+    store.upsert_sources([{**record, "id": source_id}], changed_by=changed_by, note="added")
     return source_id
 
 
@@ -96,11 +110,3 @@ def set_grade(store: Store, key: str, grade: str, changed_by: str,
             source_id=source["id"], grade=grade, previous=source["grade"], changed_by=changed_by,
             changed_at=datetime.now(UTC), note=note))
     return {**source, "grade": grade}
-
-
-def audit(store: Store, source_id: str, grade: str, previous: str | None, changed_by: str,
-           note: str) -> None:
-    with store.engine.begin() as conn:
-        conn.execute(source_grades.insert().values(
-            source_id=source_id, grade=grade.upper(), previous=previous, changed_by=changed_by,
-            changed_at=datetime.now(UTC), note=note))
