@@ -171,3 +171,28 @@ def test_json_lines_archives_stream_past_the_file_cap(tocsin: CLI, tmp_path: Pat
     assert "read 32, new 30" in result.output
     rows = db_rows(tmp_path, "SELECT line, reason FROM quarantine ORDER BY line")
     assert rows == [(11, "undecodable"), (12, "too-large")]
+
+
+def test_values_the_database_refuses_cost_no_good_document(tocsin: CLI, tmp_path: Path) -> None:
+    lines = [
+        json.dumps({"source": "Desk", "text": "Grain exports rose in May."}),
+        '{"source": "Desk", "text": "A lone surrogate in the address.", "url": "http://x/\\ud800"}',
+        '{"source": "Desk", "text": "Odd metadata.", "id": "a\\u0000b", "score": NaN}',
+        '{"source": "Desk", "title": "\\ud800"}',
+        json.dumps({"source": "Desk", "text": "Talks resumed in Geneva."}),
+    ]
+    result = tocsin("ingest", "-", input="\n".join(lines))
+    assert result.exit_code == EXIT_REJECTED and "new 4" in result.output
+    rows = db_rows(tmp_path, "SELECT url, external_id, meta FROM documents ORDER BY id")
+    assert rows[1][0] == "http://x/" and rows[2][1] == "ab" and json.loads(rows[2][2]) == {
+        "score": None}
+    assert db_rows(tmp_path, "SELECT reason FROM quarantine") == [("invalid-record",)]
+
+
+def test_language_field_is_trusted_only_when_known(tocsin: CLI, tmp_path: Path) -> None:
+    lines = [json.dumps({"source": "D", "language": "German", "text": "Les négociations ont "
+                         "repris à Genève mardi."}),
+             json.dumps({"source": "D", "language": "uk", "text": "Переговори відновилися."})]
+    tocsin("ingest", "-", input="\n".join(lines))
+    assert [r[0] for r in db_rows(tmp_path, "SELECT language FROM documents ORDER BY id")] == [
+        "fr", "uk"]

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import TextIO
 
 from tocsin.config import Limits
+from tocsin.errors import StoreError
 from tocsin.indicators.detect import Detector
-from tocsin.model import Document, IngestReport, RawItem, Rejection
+from tocsin.model import BatchResult, Document, IngestReport, RawItem, Rejection
 from tocsin.sources.files import expand_paths, read_file
 from tocsin.sources.jsonl import read_json_lines
 from tocsin.store.db import Store
@@ -72,6 +73,30 @@ def detect_batch(detector: Detector, docs: list[Document]) -> None:
         doc.evidence = found.evidence
 
 
+def _write_one_by_one(store: Store, report: IngestReport, docs: list[Document],
+                      rejections: list[Rejection], pack: str) -> BatchResult:
+    result = BatchResult([], 0)
+    run_id = report.run_id
+    assert run_id is not None
+    for doc in docs:
+        try:
+            one = store.write_batch(run_id, [doc], [], pack=pack)
+        except StoreError as exc:
+            refused = Rejection(doc.origin, "unstorable", str(exc)[:500],
+                                excerpt=doc.text[:300])
+            report.reject(refused.reason)
+            rejections.append(refused)
+            continue
+        result.new_ids += one.new_ids
+        result.known += one.known
+    for rejection in rejections:
+        try:
+            store.write_batch(run_id, [], [rejection])
+        except StoreError:
+            pass  # counted in the report; its text cannot be stored
+    return result
+
+
 def batched(items: Iterable[RawItem | Rejection], size: int) -> Iterator[list[RawItem | Rejection]]:
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
@@ -113,8 +138,13 @@ def ingest(
             if stories is not None:
                 stories.prepare(docs, source_ids)
             report.read += len(batch)
-            written = store.write_batch(report.run_id, docs, rejections,
-                                       pack=detector.pack.id if detector else "")
+            pack = detector.pack.id if detector else ""
+            try:
+                written = store.write_batch(report.run_id, docs, rejections, pack=pack)
+            except StoreError:
+                # One record the database refuses must not cost the batch: store the
+                # documents one by one and quarantine the ones it still refuses.
+                written = _write_one_by_one(store, report, docs, rejections, pack)
             if stories is not None:
                 stories.cluster(store, written.new_ids)
             report.new += written.new

@@ -180,11 +180,11 @@ class Store:
                 fresh = self._new_rejections(conn, rejections)
                 if fresh:
                     conn.execute(quarantine.insert(), [
-                        {"run_id": run_id, "origin": r.origin, "line": r.line,
-                         "reason": r.reason, "message": r.message,
-                         "excerpt": r.excerpt[:2000], "size": r.size, "created_at": now,
+                        {"run_id": run_id, "origin": _safe(r.origin), "line": r.line,
+                         "reason": r.reason, "message": _safe(r.message),
+                         "excerpt": _safe(r.excerpt[:2000]), "size": r.size, "created_at": now,
                          "fingerprint": fingerprint} for fingerprint, r in fresh.items()])
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, UnicodeError, ValueError) as exc:
             self._source_ids.clear()  # the transaction rolled back any new source
             raise StoreError(f"cannot write a batch to {self.engine.url!r}: {exc}") from exc
         return BatchResult(new_ids, len(docs) - len(new_docs))
@@ -284,6 +284,11 @@ class Store:
                 known.add(doc.doc_hash)
                 fresh.append(doc)
         return fresh
+
+
+def _safe(text: str) -> str:
+    """Untrusted text as the database takes it: valid UTF-8, no NUL."""
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
 
 
 def _evidence_row(document_id: int, pack: str, found: Any) -> dict[str, Any]:

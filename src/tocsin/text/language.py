@@ -42,6 +42,7 @@ class LanguageIdentifier:
         if unknown:
             raise ValueError(f"no language data for {unknown}")
         self._codes = {getattr(Language, table[c]["lingua"]): c for c in languages}
+        self.supported = frozenset(languages)
         self._letters = {c: set(table[c].get("letters", "")) for c in languages}
         self.min_letters = min_letters
         self.min_confidence = min_confidence

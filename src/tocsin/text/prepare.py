@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from tocsin.model import Document, RawItem, Rejection
 from tocsin.text.dates import UNTRUSTED, parse_published
 from tocsin.text.extract import extract_html
-from tocsin.text.language import UNDETERMINED, LanguageIdentifier
+from tocsin.text.language import LanguageIdentifier
 from tocsin.text.normalize import normalize
 from tocsin.text.sentences import SentenceSplitter
 
@@ -64,8 +66,9 @@ class TextStage:
             return _reject(item, "too-large", f"text of {len(text):,} characters exceeds "
                            f"max_document_chars ({self.max_chars:,})", text)
         source = normalize(source) or "local"
-        if item.language and item.language != UNDETERMINED:
-            language, confidence = item.language.lower()[:2], 1.0
+        given = (item.language or "").strip().lower()
+        if given in self.languages.supported:
+            language, confidence = given, 1.0  # the source says so, and we know it
         else:
             guess = self.languages.identify(text)
             language, confidence = guess.code, guess.confidence
@@ -75,18 +78,33 @@ class TextStage:
             source=source,
             text=text,
             title=normalize(title) if title else None,
-            url=url.strip() if url else None,
+            url=normalize(url) or None if url else None,
             language=language,
             language_confidence=confidence,
             published_at=date.value if date.flag not in UNTRUSTED else None,
-            published_raw=date.raw,
+            published_raw=normalize(date.raw) if date.raw else None,
             date_flag=date.flag,
             sentences=self.splitter.split(text, language),
             origin=f"{item.origin}:{item.line}" if item.line else item.origin,
-            external_id=item.external_id,
+            external_id=normalize(item.external_id) or None if item.external_id else None,
             kind=item.kind,
-            meta=item.meta,
+            meta=clean_json(item.meta),
         )
+
+
+def clean_json(value: Any) -> Any:
+    """Metadata as strict JSON: text normalised (no surrogates, no NUL), no NaN."""
+    if isinstance(value, str):
+        return normalize(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {normalize(str(k)): clean_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean_json(v) for v in value]
+    if value is None or isinstance(value, bool | int):
+        return value
+    return normalize(str(value))
 
 
 def _reject(item: RawItem, reason: str, message: str, excerpt: str = "") -> Rejection:
