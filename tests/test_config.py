@@ -56,3 +56,12 @@ def test_cli_reports_a_bad_config_without_a_traceback(tocsin, tmp_path: Path,
     result = tocsin("documents")
     assert result.exit_code == 1
     assert "batch_size" in result.output and "Traceback" not in result.output
+
+
+def test_environment_beats_a_table_in_the_file(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "tocsin.toml"
+    config.write_text("[tocsin.limits]\nmax_file_bytes = 1000\nmax_document_chars = 77\n")
+    monkeypatch.setenv("TOCSIN_LIMITS__MAX_FILE_BYTES", "5")
+    limits = load_settings(config).limits
+    assert (limits.max_file_bytes, limits.max_document_chars) == (5, 77)

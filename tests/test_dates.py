@@ -51,3 +51,9 @@ def test_impossible_and_far_future_dates_are_flagged_not_trusted(raw: str | None
 def test_a_few_hours_of_clock_skew_is_tolerated() -> None:
     parsed = parse_published("2026-11-25T18:00:00Z", NOW)
     assert parsed.value is not None and parsed.flag is None
+
+
+def test_dotted_dates_are_day_first_and_unix_strings_are_read() -> None:
+    assert parse_published("03.04.2022", NOW).value == datetime(2022, 4, 3, tzinfo=UTC)
+    assert parse_published("1645964700", NOW).value == datetime(2022, 2, 27, 12, 25,
+                                                                 tzinfo=UTC)

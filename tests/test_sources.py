@@ -131,3 +131,18 @@ def test_folder_walk_is_sorted_skips_hidden_and_reports_missing(tmp_path: Path) 
     assert found[:2] == [tmp_path / "a.txt", tmp_path / "b.txt"]
     assert isinstance(found[2], Rejection) and found[2].reason == "missing"
     assert len(found) == 3
+
+
+def test_xhtml_with_an_xml_declaration_keeps_its_publication_time(
+        tmp_path: Path, text_stage: TextStage) -> None:
+    page = tmp_path / "page.xhtml"
+    page.write_text(
+        '<?xml version="1.0" encoding="utf-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml">'
+        '<head><title>Drills end</title><meta property="article:published_time" '
+        'content="2024-05-06T10:00:00+03:00"/></head><body><article><p>The drills with '
+        'non-strategic weapons ended on Monday, the ministry said, after three days in the '
+        'south of the country.</p></article></body></html>', encoding="utf-8")
+    [item] = items(page)
+    doc = text_stage.prepare(item)  # type: ignore[arg-type]
+    assert not isinstance(doc, Rejection)
+    assert doc.published_at == datetime(2024, 5, 6, 7, 0, tzinfo=UTC)

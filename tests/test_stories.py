@@ -189,3 +189,13 @@ def test_documents_left_without_a_story_are_clustered_later(tocsin: CLI, tmp_pat
     with sqlite3.connect(db) as conn:
         rows = conn.execute("SELECT story_id FROM documents ORDER BY id").fetchall()
     assert rows[0] == rows[1] == (1,) and rows[2] == (3,)
+
+
+def test_markup_in_untrusted_fields_is_printed_not_parsed(tocsin: CLI) -> None:
+    text = "Air defence shot down 34 of 40 drones overnight over Kyiv, the air force said."
+    lines = [json.dumps({"source": s, "language": lang, "text": text})
+             for s, lang in (("[/", "[/"), ("]a", "]a"))]
+    tocsin("ingest", "-", input="\n".join(lines))
+    tocsin("sources", "add", "Odd", "--kind", "[/bad]")
+    for command in (("stories",), ("board",), ("sources", "list")):
+        assert tocsin(*command).exit_code == 0, command

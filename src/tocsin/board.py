@@ -35,7 +35,7 @@ def _evidence_table(board: Board) -> Table:
         for a, b in row["spans"]:
             sentence.stylize("bold magenta", a - row["start"], b - row["start"])
         table.add_row(row["time"].strftime("%Y-%m-%d") if row["time"] else "",
-                      Text(row["source"]), row["language"], row["category"],
+                      Text(row["source"]), Text(row["language"]), row["category"],
                       Text(row["polarity"], style=POLARITY_STYLE.get(row["polarity"], "")),
                       _credibility(board, row["id"]), sentence)
     return table
@@ -83,7 +83,7 @@ def render_board(board: Board, console: Console) -> None:
         per_source.add_column(name, justify=justify)  # type: ignore[arg-type]
     for row in board.per_source:
         per_source.add_row(
-            Text(row["name"]), row["grade"], row["kind"], row["language"] or "",
+            Text(row["name"]), row["grade"], Text(row["kind"]), Text(row["language"] or ""),
             f"{row['documents']:,}",
             row["first"].date().isoformat() if row["first"] else "",
             row["last"].date().isoformat() if row["last"] else "",

@@ -57,7 +57,7 @@ def register(app: typer.Typer, out: Console, err: Console,
         for column in ("id", "size", "langs", "first (UTC)", "origin", "chain"):
             table.add_column(column, overflow="fold")
         for row in rows:
-            table.add_row(str(row["id"]), str(row["size"]), ",".join(row["languages"]),
+            table.add_row(str(row["id"]), str(row["size"]), Text(",".join(row["languages"])),
                           row["first_at"].strftime("%Y-%m-%d %H:%M") if row["first_at"] else "",
                           Text(row["origin_name"] or ""), Text(_chain_summary(row["chain"])))
         out.print(table)

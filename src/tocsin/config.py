@@ -113,7 +113,13 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         # Environment beats the file: pydantic-settings gives init kwargs priority, so pass
         # the file's values only where the environment does not set them.
         env_set = {k[len("TOCSIN_"):].lower() for k in os.environ if k.startswith("TOCSIN_")}
-        merged = {k: v for k, v in file_values.items() if k not in env_set}
+        merged: dict[str, Any] = {}
+        for key, value in file_values.items():
+            if key in env_set:
+                continue
+            if isinstance(value, dict):  # a table such as [tocsin.limits]: per field
+                value = {k: v for k, v in value.items() if f"{key}__{k}" not in env_set}
+            merged[key] = value
         merged.update(overrides)
         return Settings(**merged)
     except ValidationError as exc:

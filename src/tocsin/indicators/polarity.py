@@ -10,11 +10,14 @@ question) makes it ``hypothetical``; else a reporting cue ("accused", "якоб�
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 Span = tuple[int, int]
 NEGATION_BEFORE = 5  # words between a negation and the term it negates
 NEGATION_AFTER = 3
+# A negation after the term counts only within its clause: "…to Belarus, not far from…"
+_CLAUSE_BREAK = re.compile(r"[,;:—–(]")
 
 
 def _words_between(text: str, start: int, end: int) -> int:
@@ -39,12 +42,13 @@ def decide(text: str, sentence: Span, terms: Sequence[Span], cues: dict[str, lis
         return "denied"
     if "negation" in allowed:
         for neg in cues.get("negation", []):
-            if _inside(neg, exceptions):
-                continue
+            if _inside(neg, exceptions) or text[neg[1]:neg[1] + 1] == "-":
+                continue  # an exception, or part of a word ("no-nonsense")
             for term in terms:
                 if neg[1] <= term[0] and _words_between(text, neg[1], term[0]) <= NEGATION_BEFORE:
                     return "denied"
-                if term[1] <= neg[0] and _words_between(text, term[1], neg[0]) <= NEGATION_AFTER:
+                if term[1] <= neg[0] and _words_between(text, term[1], neg[0]) <= NEGATION_AFTER \
+                        and not _CLAUSE_BREAK.search(text, term[1], neg[0]):
                     return "denied"
     if "hypothetical" in allowed:
         hypothetical = [c for c in cues.get("hypothetical", [])

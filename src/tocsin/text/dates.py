@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from dateutil import parser as dateutil_parser
 
 UNTRUSTED = frozenset({"unparseable", "future", "too-old"})
+_DOTTED = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{4}\b")
 _HAS_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|2\d\d\d)(?!\d)")
 
 
@@ -63,6 +64,8 @@ def _to_datetime(raw: str | datetime | int | float) -> datetime | None:
         except (OverflowError, OSError, ValueError):
             return None
     text = raw.strip()
+    if text.isdigit() and len(text) >= 9:
+        return _to_datetime(int(text))  # Unix time written as a string
     if not _HAS_YEAR.search(text):
         # dateutil would read "5" as the 5th of this month: demand a year.
         return None
@@ -72,7 +75,9 @@ def _to_datetime(raw: str | datetime | int | float) -> datetime | None:
         pass
     try:
         # RFC 822 dates of RSS and most free-form dates; checks the calendar (no 31 Feb).
-        return dateutil_parser.parse(text, default=datetime(2000, 1, 1))
+        # 03.04.2022 is the 3rd of April in every language tocsin reads.
+        return dateutil_parser.parse(text, default=datetime(2000, 1, 1),
+                                     dayfirst=bool(_DOTTED.match(text)))
     except (ValueError, OverflowError, dateutil_parser.ParserError):
         pass
     try:

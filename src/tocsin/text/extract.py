@@ -37,7 +37,7 @@ def extract_html(html: str) -> Extracted | None:
 
     None when it holds no text at all.
     """
-    head = html[:2000].lower()
+    head = html[:20000].lower()
     if "<html" not in head and "<body" not in head:
         # trafilatura expects a whole page and rejects a bare fragment.
         html = f"<html><body><div>{html}</div></body></html>"
@@ -69,7 +69,8 @@ def extract_html(html: str) -> Extracted | None:
 
 def _page_timestamp(html: str, day: str | None) -> str | None:
     try:
-        tree = lxml.html.fromstring(html)
+        # bytes: lxml refuses a str that carries an XML encoding declaration
+        tree = lxml.html.fromstring(html.encode("utf-8"))
     except (etree.ParserError, ValueError):
         return day
     for xpath in _TIMESTAMP_XPATHS:
