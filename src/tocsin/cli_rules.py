@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -23,6 +24,12 @@ from tocsin.pipeline import Inputs, make_text_stage
 from tocsin.stories.attribution import AttributionExtractor, SourceIndex
 from tocsin.stories.evaluate import evaluate_stories
 from tocsin.stories.stage import StoriesStage
+
+
+class TableOrJson(StrEnum):
+    table = "table"
+    json = "json"
+
 
 POLARITY_STYLE = {"asserted": "bold red", "denied": "green", "hypothetical": "yellow",
                   "reported": "cyan"}
@@ -170,7 +177,7 @@ def register(app: typer.Typer, out: Console, err: Console,
     def eval_command(
         ctx: typer.Context,
         pack: PackOption = None,
-        fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+        fmt: Annotated[TableOrJson, typer.Option("--format", "-f")] = TableOrJson.table,
         errors: Annotated[bool, typer.Option("--errors", help="Also list every error.")]
         = False,
         which: Annotated[str, typer.Option("--set", help="tuning (eval/*.jsonl) or holdout "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -23,6 +24,11 @@ from tocsin.store.registry import (
     load_registry_file,
     set_grade,
 )
+
+
+class TableOrJsonl(StrEnum):
+    table = "table"
+    jsonl = "jsonl"
 
 
 def _user() -> str:
@@ -46,7 +52,7 @@ def register(app: typer.Typer, out: Console, err: Console,
     @group.command("list")
     def sources_list(
         ctx: typer.Context,
-        fmt: Annotated[str, typer.Option("--format", "-f", help="table or jsonl")] = "table",
+        fmt: Annotated[TableOrJsonl, typer.Option("--format", "-f")] = TableOrJsonl.table,
     ) -> None:
         """List sources with their grade and number of documents."""
         try:

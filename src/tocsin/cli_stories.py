@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -13,8 +14,14 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from tocsin.cli_sources import TableOrJsonl
 from tocsin.errors import TocsinError
 from tocsin.stories.queries import get_story, list_stories
+
+
+class TreeOrJson(StrEnum):
+    tree = "tree"
+    json = "json"
 
 
 def _chain_summary(chain: list[dict[str, Any]]) -> str:
@@ -39,7 +46,7 @@ def register(app: typer.Typer, out: Console, err: Console,
         ctx: typer.Context,
         min_size: Annotated[int, typer.Option(min=1, help="Smallest story shown.")] = 2,
         limit: Annotated[int, typer.Option(min=1)] = 50,
-        fmt: Annotated[str, typer.Option("--format", "-f", help="table or jsonl")] = "table",
+        fmt: Annotated[TableOrJsonl, typer.Option("--format", "-f")] = TableOrJsonl.table,
     ) -> None:
         """List stories (copies and rewrites of one report) with their origin and chain."""
         try:
@@ -66,7 +73,7 @@ def register(app: typer.Typer, out: Console, err: Console,
     def story_command(
         ctx: typer.Context,
         story_id: Annotated[int, typer.Argument(help="Story id (from `tocsin stories`).")],
-        fmt: Annotated[str, typer.Option("--format", "-f", help="tree or json")] = "tree",
+        fmt: Annotated[TreeOrJson, typer.Option("--format", "-f")] = TreeOrJson.tree,
     ) -> None:
         """Show a story's echo chain as a tree, from its origin to the last copy."""
         try:

@@ -122,7 +122,7 @@ def list_quarantine(engine: Engine, reason: str | None = None, run_id: int | Non
     query = sa.select(quarantine).order_by(quarantine.c.id.desc()).limit(limit)
     if reason:
         query = query.where(quarantine.c.reason == reason)
-    if run_id:
+    if run_id is not None:
         query = query.where(quarantine.c.run_id == run_id)
     with engine.connect() as conn:
         return [dict(row._mapping) for row in conn.execute(query)]

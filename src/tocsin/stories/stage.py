@@ -20,7 +20,7 @@ from tocsin.store.schema import documents, sources, stories
 from tocsin.stories.attribution import AttributionExtractor, SourceIndex
 from tocsin.stories.chains import Member, resolve
 from tocsin.stories.cluster import StoryIndex
-from tocsin.stories.minhash import figures, from_bytes, signature
+from tocsin.stories.minhash import figures, from_bytes, shingles, signature
 
 
 @dataclass
@@ -48,7 +48,10 @@ class StoriesStage:
             own = (source_ids or {}).get(doc.source.casefold(), slugify(doc.source))
             doc.cites = next((a.source_id for a in doc.attributions
                               if a.source_id and a.source_id != own), None)
-            doc.signature = signature(doc.text, doc.language)
+            # A text with no words at all (emoji, punctuation) has no shingles: it would
+            # look like every other such text, so it joins no story.
+            if shingles(doc.text, doc.language):
+                doc.signature = signature(doc.text, doc.language)
             doc.figures = figures(doc.text)
 
     def cluster(self, store: Store, document_ids: list[int]) -> set[int]:
