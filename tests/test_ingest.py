@@ -196,3 +196,14 @@ def test_language_field_is_trusted_only_when_known(tocsin: CLI, tmp_path: Path) 
     tocsin("ingest", "-", input="\n".join(lines))
     assert [r[0] for r in db_rows(tmp_path, "SELECT language FROM documents ORDER BY id")] == [
         "fr", "uk"]
+
+
+def test_record_field_types_and_html_beside_empty_text(tocsin: CLI, tmp_path: Path) -> None:
+    lines = ['{"source": "D", "text": true}',
+             '{"source": "D", "text": "", "html": "<p>Les dirigeants se sont réunis à Bruxelles '
+             'pour parler des sanctions.</p>"}',
+             '\ufeff{"source": "D", "text": "BOM on the first line is fine."}']
+    result = tocsin("ingest", "-", input="\n".join(lines[2:] + lines[:2]))
+    assert "new 2" in result.output and "quarantined 1" in result.output
+    [(message,)] = db_rows(tmp_path, "SELECT message FROM quarantine")
+    assert "'text' must be a string, not bool" in message

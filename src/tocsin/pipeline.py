@@ -43,7 +43,8 @@ class Inputs:
         for name in self.paths:
             if name == STDIN:
                 stream = self.stdin or sys.stdin
-                lines = (line.rstrip("\n") for line in stream)
+                lines = (line.rstrip("\n").removeprefix("\ufeff") if n == 0
+                         else line.rstrip("\n") for n, line in enumerate(stream))
                 yield from read_json_lines(lines, "<stdin>", self.default_source,
                                            max_line_chars=limits.max_document_chars * 2)
                 continue

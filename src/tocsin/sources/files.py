@@ -31,12 +31,16 @@ def expand_paths(paths: Iterable[Path]) -> Iterator[Path | Rejection]:
     """Files named, and the known files inside folders named, in a stable order."""
     for path in paths:
         if path.is_dir():
-            for root, dirs, files in os.walk(path):
+            unreadable: list[OSError] = []
+            for root, dirs, files in os.walk(path, onerror=unreadable.append):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
                     child = Path(root) / name
                     if not name.startswith("."):
                         yield child  # unknown types are quarantined, not silently skipped
+            for error in unreadable:  # a folder os.walk could not enter
+                yield Rejection(str(error.filename or path), "unreadable",
+                                error.strerror or str(error))
         elif path.is_file():
             yield path
         else:

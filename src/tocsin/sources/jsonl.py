@@ -21,15 +21,19 @@ def item_from_object(obj: Any, origin: str, line: int | None,
     if not isinstance(obj, dict):
         return Rejection(origin, "invalid-record", f"expected a JSON object, got "
                          f"{type(obj).__name__}", line=line, excerpt=str(obj)[:300])
-    text, html = obj.get("text"), obj.get("html")
+    for name in ("text", "html", "title", "url", "source", "language", "id"):
+        value = obj.get(name)
+        allowed = (str, int) if name == "id" else (str,)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, allowed)):
+            return Rejection(origin, "invalid-record", f"field '{name}' must be a string, "
+                             f"not {type(value).__name__}", line=line,
+                             excerpt=json.dumps(obj, ensure_ascii=False)[:300])
+    # an empty "text" beside an "html" means: extract the html
+    text = obj.get("text") or None if obj.get("html") else obj.get("text")
+    html = obj.get("html")
     if text is None and html is None:
         return Rejection(origin, "invalid-record", "object has neither 'text' nor 'html'",
                          line=line, excerpt=json.dumps(obj, ensure_ascii=False)[:300])
-    for name in ("text", "html", "title", "url", "source", "language", "id"):
-        value = obj.get(name)
-        if value is not None and not isinstance(value, str | int):
-            return Rejection(origin, "invalid-record", f"field '{name}' must be a string",
-                             line=line, excerpt=json.dumps(obj, ensure_ascii=False)[:300])
     published = obj.get("published_at")
     if published is not None and not isinstance(published, str | int | float):
         published = str(published)
