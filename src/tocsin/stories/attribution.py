@@ -41,6 +41,9 @@ def core_name(text: str) -> str:
     return match_key(value.strip())
 
 
+MAX_ATTRIBUTIONS = 200  # per document: a real article has a handful
+
+
 @dataclass(frozen=True, slots=True)
 class Attribution:
     source: str | None  # canonical registry name, or the name as written
@@ -120,6 +123,8 @@ class AttributionExtractor:
                     continue
                 for match in pattern.finditer(piece):
                     self._take(match, offset, text, not_names, taken, found)
+                    if len(found) >= MAX_ATTRIBUTIONS:  # a pathological document
+                        return sorted(found, key=lambda a: a.start)
         return sorted(found, key=lambda a: a.start)
 
     def _take(self, match: Any, offset: int, text: str, not_names: frozenset[str],
