@@ -115,3 +115,19 @@ def test_sources_registry_resolves_aliases_and_checks_grades(tmp_path: Path) -> 
 def test_unusable_database_url_is_a_clear_error() -> None:
     with pytest.raises(StoreError, match="invalid database URL"):
         open_store("nosuchdialect://x")
+
+
+def test_migrations_go_down_and_up_again(tmp_path: Path) -> None:
+    from alembic import command
+
+    store = open_store(f"sqlite:///{tmp_path / 'a.db'}")
+    config = alembic_config()
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "base")
+    with store.engine.connect() as conn:
+        tables = set(sa.inspect(conn).get_table_names())
+    assert tables <= {"alembic_version"}
+    store.migrate()
+    with store.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []

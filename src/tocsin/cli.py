@@ -38,6 +38,7 @@ from tocsin.store.queries import (
     list_documents,
     list_quarantine,
 )
+from tocsin.stories.queries import document_attributions
 from tocsin.stories.stage import StoriesStage
 
 EXIT_REJECTED = 3  # ingest finished, but some inputs went to quarantine
@@ -232,6 +233,7 @@ def show_command(
         doc = get_document(store.engine, key)
         if doc is not None:
             doc.update(document_findings(store.engine, doc["id"]))
+            doc["attributions"] = document_attributions(store.engine, doc["id"])
         store.close()
     except TocsinError as exc:
         _fail(exc)
@@ -254,6 +256,9 @@ def show_command(
     out.print(meta)
     out.print()
     out.print(Text(doc["text"]))
+    for found in doc["attributions"]:
+        who = " / ".join(str(x) for x in (found["speaker"], found["source"]) if x)
+        out.print(Text(f"attribution: {who} ({found['text']})", style="dim"))
     if doc["entities"]:
         out.print()
         out.print(Text("entities: " + ", ".join(sorted({f"{e['type']}:{e['name']}"

@@ -20,7 +20,6 @@ from tocsin.indicators.pack import Pack
 from tocsin.indicators.yamlfile import LINE, strip_lines
 
 ERROR, WARNING = "error", "warning"
-ENTITY_PREFIXES = ("weapon", "actor", "organization", "place", "country", "role")
 ENTITY_CONCEPTS = {"weapon", "weapon-dual", "weapon-nuclear-only", "actor", "organization",
                    "place", "speaker", "state-actor", "watch-area"}
 

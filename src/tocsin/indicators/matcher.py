@@ -147,7 +147,7 @@ class Matcher:
             position = bisect_right(starts, start) - 1
             sentence = found[position]
             entity = self.compiled.entities[index]
-            if ambiguous and not self._has_context(sentence, entity["type"]):
+            if ambiguous and not self._has_context(sentence):
                 continue
             hit = EntityHit(entity["type"], entity["id"], entity["name"], text[start:end],
                             start, end)
@@ -158,7 +158,7 @@ class Matcher:
         return hits
 
     @staticmethod
-    def _has_context(sentence: _Sentence, entity_type: str) -> bool:
+    def _has_context(sentence: _Sentence) -> bool:
         return any(c in sentence.concepts for c in CONTEXT_CONCEPTS)
 
     def _evaluate(self, text: str, sentence: _Sentence) -> list[Evidence]:
