@@ -65,8 +65,10 @@ def test_offsets_point_into_the_text(detector: Detector) -> None:
 
 
 def test_terms_match_whole_words_only(detector: Detector) -> None:
-    # "test" inside "testimony", "ядерн" inside another word: no evidence
-    assert categories(detector, "The testimony about the Yarsk festival was long.", "en") == set()
+    # "test" is a term; inside "testimony" it is not
+    assert categories(detector, "The missile maker tested the Sarmat.", "en") == {"test"}
+    assert categories(detector, "The missile maker gave testimony about the Sarmat contract.",
+                      "en") == set()
 
 
 def test_ambiguous_names_need_military_context(detector: Detector) -> None:
