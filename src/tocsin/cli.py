@@ -350,9 +350,5 @@ cli_sources.register(app, out, err, _context, _fail)
 cli_stories.register(app, out, err, _context, _fail)
 
 
-def run() -> None:  # pragma: no cover - console entry point alias
-    app(prog_name="tocsin")
-
-
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

@@ -4,5 +4,3 @@ CATEGORIES = (
     "rhetoric", "doctrine", "readiness", "exercise", "deployment", "test", "arms-control",
     "use", "nuclear-safety", "civil-defence", "de-escalation",
 )
-POLARITIES = ("asserted", "denied", "hypothetical", "reported")
-STATUSES = ("experimental", "test", "stable")

@@ -112,9 +112,6 @@ class StoryIndex:
     def has(self, doc_id: int) -> bool:
         return doc_id in self._signatures
 
-    def documents(self) -> list[int]:
-        return list(self._signatures)
-
     def stories(self) -> dict[int, list[int]]:
         """Story id -> its documents, for every document added."""
         out: dict[int, list[int]] = defaultdict(list)
