@@ -116,6 +116,8 @@ def pack_files(path: Path) -> list[Path]:
 def pack_digest(path: Path) -> str:
     digest = hashlib.sha256()
     for file in pack_files(path):
+        if file.relative_to(path).parts[0] == "watches":
+            continue  # watches do not change what detection compiles
         digest.update(str(file.relative_to(path)).encode())
         digest.update(b"\x00")
         digest.update(file.read_bytes())

@@ -208,3 +208,76 @@ stories = sa.Table(
     sa.Column("origin_name", sa.Text),
     sa.Column("chain", sa.JSON, nullable=False),
 )
+
+# Alerts: one row per development of a watch. `first_at`/`last_at` are data times (when
+# the evidence was published); `created_at`/`updated_at` are wall-clock times.
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("watch", sa.String(100), nullable=False),
+    sa.Column("pack", sa.String(100), nullable=False),
+    sa.Column("level", sa.String(20), nullable=False),
+    sa.Column("index", sa.Float, nullable=False),
+    sa.Column("state", sa.String(20), nullable=False, server_default="new"),
+    sa.Column("first_at", UTCDateTime, nullable=False),
+    sa.Column("last_at", UTCDateTime, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("categories", sa.JSON, nullable=False),
+    sa.Column("indicators", sa.JSON, nullable=False),
+    sa.Column("rules", sa.JSON, nullable=False),
+    sa.Column("reasons", sa.JSON, nullable=False),
+    sa.Column("snapshot", sa.JSON, nullable=False),  # the latest scored bucket, explained
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index("ix_alerts_watch_first_at", "watch", "first_at"),
+)
+
+# The evidence behind an alert. Evidence rows are replaced by `redetect`, so the
+# document, indicator and offset are kept to find it again.
+alert_evidence = sa.Table(
+    "alert_evidence",
+    metadata,
+    sa.Column("alert_id", sa.Integer, sa.ForeignKey("alerts.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("evidence_id", sa.Integer, primary_key=True),
+    sa.Column("document_id", sa.Integer, sa.ForeignKey("documents.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("indicator", sa.String(200), nullable=False),
+    sa.Column("start", sa.Integer, nullable=False),
+)
+
+# What happened to an alert: raised/updated (data time) and the analysts' lifecycle
+# steps acknowledged/confirmed/dismissed (wall-clock time, who, note).
+alert_events = sa.Table(
+    "alert_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("alert_id", sa.Integer, sa.ForeignKey("alerts.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("level", sa.String(20)),
+    sa.Column("index", sa.Float),
+    sa.Column("by", sa.Text),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("data", sa.JSON),
+)
+
+# Analysts' verdicts on single pieces of evidence (true or false detections). Kept by
+# document, indicator and offset so that they survive `redetect`.
+evidence_reviews = sa.Table(
+    "evidence_reviews",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("evidence_id", sa.Integer, nullable=False),
+    sa.Column("document_id", sa.Integer, sa.ForeignKey("documents.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("pack", sa.String(100), nullable=False),
+    sa.Column("indicator", sa.String(200), nullable=False),
+    sa.Column("start", sa.Integer, nullable=False),
+    sa.Column("verdict", sa.Boolean, nullable=False),
+    sa.Column("by", sa.Text, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+)

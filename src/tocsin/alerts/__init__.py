@@ -1,0 +1,1 @@
+"""Alerts: deciding when to warn, and delivering the warnings through channels."""

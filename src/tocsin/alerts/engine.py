@@ -1,0 +1,217 @@
+"""Alert rules and grouping: from snapshots of a watch to alerts, in time order.
+
+After every moment at which new evidence arrives, the watch's bucket is scored as it
+stood then and each rule of the watch is checked:
+
+  index        the index reaches the rule's level (the alert takes the index's level)
+  spike        an indicator's anomaly against its baseline >= min_anomaly, with a value
+               >= min_value from >= min_origins independent origins
+  confirmed    an indicator of severity >= min_severity asserted or reported by
+               >= min_origins independent origins graded max_grade or better, within
+               the credibility window
+  convergence  >= min_categories categories above their baselines in the same bucket
+
+Grouping: a rule that fires within ``cooldown_hours`` of the last activity of the
+watch's open alert updates that alert (evidence grows, level may rise); otherwise it
+raises a new alert. An update is an event (sent to channels) only when it changes
+something an analyst acts on: a higher level, a new category, a new rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import groupby
+from typing import Any
+
+from tocsin.scoring.index import Scorer, Snapshot
+from tocsin.scoring.items import Item
+from tocsin.scoring.watch import Rule, Watch, level_rank
+
+
+@dataclass(frozen=True)
+class Firing:
+    rule: str
+    kind: str
+    level: str
+    reason: str
+    indicators: tuple[str, ...]
+    categories: tuple[str, ...]
+    evidence: tuple[int, ...]
+
+
+@dataclass
+class Event:
+    at: datetime
+    kind: str  # raised | updated
+    level: str
+    index: float
+    rules: list[str]
+    categories: list[str]
+    reasons: list[str]
+    snapshot: dict[str, Any]
+
+
+@dataclass
+class Draft:
+    """An alert as the engine builds it (stored or printed by the caller)."""
+
+    watch: str
+    first_at: datetime
+    last_at: datetime
+    level: str
+    index: float
+    categories: list[str] = field(default_factory=list)
+    indicators: list[str] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)
+    evidence: list[int] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    stored_id: int | None = None  # set when the draft continues a stored alert
+
+    @property
+    def reasons(self) -> list[str]:
+        return [r for e in self.events for r in e.reasons]
+
+    def to_json(self) -> dict[str, Any]:
+        """The replay contract (one object per alert)."""
+        return {
+            "at": self.first_at.isoformat(), "updated_at": self.last_at.isoformat(),
+            "watch": self.watch, "level": self.level, "index": round(self.index, 1),
+            "categories": self.categories, "indicators": self.indicators,
+            "rules": self.rules, "evidence": self.evidence, "reasons": self.reasons,
+            "events": [{"at": e.at.isoformat(), "kind": e.kind, "level": e.level,
+                        "index": round(e.index, 1), "rules": e.rules,
+                        "categories": e.categories} for e in self.events],
+        }
+
+
+def _add(target: list[str] | list[int], values: Iterable[object]) -> bool:
+    grew = False
+    for v in values:
+        if v not in target:
+            target.append(v)  # type: ignore[arg-type]
+            grew = True
+    return grew
+
+
+def check(watch: Watch, scorer: Scorer, snap: Snapshot) -> list[Firing]:
+    """The rules of ``watch`` that fire on ``snap``."""
+    out: list[Firing] = []
+    for rule in watch.rules:
+        out.extend(_check(rule, scorer, snap))
+    return out
+
+
+def _check(rule: Rule, scorer: Scorer, snap: Snapshot) -> list[Firing]:
+    if snap.index < rule.min_index:
+        return []
+    scores = [s for s in snap.indicators if rule.applies(s.category)]
+    if rule.kind == "index":
+        if snap.level is None or level_rank(snap.level) < level_rank(rule.level):
+            return []
+        moving = [c for c in snap.moving if rule.applies(c)]
+        driving = [s for s in scores if s.excess > 0]
+        return [Firing(rule.id, rule.kind, snap.level,
+                       f"index {snap.index:.0f} reached {snap.level} "
+                       f"({', '.join(snap.moving)})",
+                       tuple(s.indicator for s in driving), tuple(moving),
+                       tuple(e for s in driving for e in s.evidence))]
+    if rule.kind == "spike":
+        return [Firing(rule.id, rule.kind, rule.level,
+                       f"{s.indicator} {s.value:.2f} vs baseline {s.median:.2f} "
+                       f"(anomaly {s.anomaly:.1f}, {s.firm_origins} independent origins)",
+                       (s.indicator,), (s.category,), tuple(s.evidence))
+                for s in scores
+                if s.anomaly >= rule.min_anomaly and s.value >= rule.min_value
+                and s.firm_origins >= rule.min_origins]
+    if rule.kind == "confirmed":
+        out = []
+        for s in scores:
+            if s.severity < rule.min_severity:
+                continue
+            _, firm = scorer.corroboration(s.indicator, snap.at)
+            good = sorted(o for o, g in firm.items() if g <= rule.max_grade)
+            if len(good) >= rule.min_origins:
+                out.append(Firing(rule.id, rule.kind, rule.level,
+                                  f"{s.indicator} (severity {s.severity}) confirmed by "
+                                  f"{len(good)} independent origins graded "
+                                  f"{rule.max_grade} or better",
+                                  (s.indicator,), (s.category,), tuple(s.evidence)))
+        return out
+    # convergence
+    moving = [c for c in snap.moving if rule.applies(c)]
+    if len(moving) < rule.min_categories:
+        return []
+    driving = [s for s in scores if s.excess > 0]
+    return [Firing(rule.id, rule.kind, rule.level,
+                   f"{len(moving)} categories above baseline together: {', '.join(moving)}",
+                   tuple(s.indicator for s in driving), tuple(moving),
+                   tuple(e for s in driving for e in s.evidence))]
+
+
+class Alerter:
+    """Turns a time-ordered flow of items into alerts for one watch."""
+
+    def __init__(self, watch: Watch, history_start: datetime | None = None,
+                 open_alert: Draft | None = None) -> None:
+        self.watch = watch
+        self.scorer = Scorer(watch, history_start=history_start)
+        self.cooldown = timedelta(hours=watch.cooldown_hours)
+        self.open = open_alert
+        self.alerts: list[Draft] = [open_alert] if open_alert else []
+
+    def feed(self, items: Iterable[Item], evaluate_from: datetime | None = None) -> None:
+        """Add items; after each moment with new items (at or after ``evaluate_from``),
+        check the rules. Items of one moment are added together, so their order within
+        that moment does not matter."""
+        for at, group in groupby(items, key=lambda i: i.time):
+            for item in group:
+                self.scorer.add(item)
+            if evaluate_from is None or at >= evaluate_from:
+                self.step(at)
+
+    def step(self, at: datetime) -> None:
+        snap = self.scorer.snapshot(at)
+        firings = check(self.watch, self.scorer, snap)
+        if not firings:
+            return
+        level = max((f.level for f in firings), key=level_rank)
+        rules = sorted({f.rule for f in firings})
+        categories = sorted({c for f in firings for c in f.categories})
+        indicators = sorted({i for f in firings for i in f.indicators})
+        evidence = sorted({e for f in firings for e in f.evidence})
+        reasons = [f.reason for f in firings]
+        alert = self.open
+        if alert is None or at - alert.last_at > self.cooldown:
+            alert = Draft(self.watch.id, at, at, level, snap.index)
+            _add(alert.categories, categories)
+            _add(alert.indicators, indicators)
+            _add(alert.rules, rules)
+            _add(alert.evidence, evidence)
+            alert.events.append(Event(at, "raised", level, snap.index, rules, categories,
+                                      reasons, snap.to_json()))
+            self.open = alert
+            self.alerts.append(alert)
+            return
+        alert.last_at = at
+        _add(alert.evidence, evidence)
+        alert.evidence.sort()
+        _add(alert.indicators, indicators)
+        higher = level_rank(level) > level_rank(alert.level)
+        new_categories = _add(alert.categories, categories)
+        new_rules = _add(alert.rules, rules)
+        alert.index = max(alert.index, snap.index)
+        if higher:
+            alert.level = level
+        if higher or new_categories or new_rules:
+            alert.events.append(Event(at, "updated", alert.level, snap.index, rules,
+                                      categories, reasons, snap.to_json()))
+
+
+def run(watch: Watch, items: list[Item], history_start: datetime | None = None,
+        evaluate_from: datetime | None = None, open_alert: Draft | None = None) -> list[Draft]:
+    """All alerts ``items`` raise for ``watch`` (``items`` in time order)."""
+    alerter = Alerter(watch, history_start, open_alert)
+    alerter.feed(items, evaluate_from)
+    return alerter.alerts
