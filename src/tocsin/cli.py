@@ -18,15 +18,19 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 from rich.text import Text
 
-from tocsin import __version__, cli_rules, cli_sources, cli_stories
+from tocsin import __version__, cli_alerts, cli_rules, cli_sources, cli_stories
+from tocsin.alerts.channels import ChannelConfig, Dispatcher
+from tocsin.alerts.store import alert_live
 from tocsin.board import render_board
 from tocsin.cli_rules import highlighted
 from tocsin.config import Settings, load_settings
 from tocsin.errors import TocsinError
 from tocsin.indicators.detect import Detector
+from tocsin.indicators.pack import load_pack
 from tocsin.model import IngestReport
 from tocsin.pipeline import Inputs, ingest, make_text_stage
 from tocsin.scoring.credibility import credibility, independent_origins
+from tocsin.scoring.watch import load_watches, select
 from tocsin.store.db import Store, open_store
 from tocsin.store.queries import (
     Board,
@@ -34,6 +38,7 @@ from tocsin.store.queries import (
     board,
     count_documents,
     document_findings,
+    earliest_evidence,
     get_document,
     list_documents,
     list_quarantine,
@@ -138,11 +143,36 @@ def run_ingest(context: Context, inputs: Inputs) -> IngestReport:
                       TextColumn("{task.completed:,} items"), TimeElapsedColumn(),
                       console=err, transient=True, disable=not err.is_terminal) as bar:
             task = bar.add_task("ingest", total=None)
-            return ingest(inputs, store, stage, settings.limits, settings.batch_size,
-                          progress=lambda n: bar.advance(task, n), detector=detector,
-                          stories=stories)
+            report = ingest(inputs, store, stage, settings.limits, settings.batch_size,
+                            progress=lambda n: bar.advance(task, n), detector=detector,
+                            stories=stories)
+        if report.run_id is not None:
+            run_alerts(context, store, report.run_id)
+        return report
     finally:
         store.close()
+
+
+def run_alerts(context: Context, store: Store, run_id: int) -> None:
+    """Live alerting: re-evaluate the watches from the earliest evidence of the run and
+    deliver what changed to the channels (never blocking for long on a slow one)."""
+    since = earliest_evidence(store, run_id)
+    if since is None:
+        return
+    pack = load_pack(context.settings.pack)
+    watches = select(load_watches(pack), context.settings.watch)
+    configs = context.settings.channels or [ChannelConfig(kind="terminal")]
+    dispatcher = Dispatcher(configs, console=err,
+                            dead_letter=context.settings.data_dir / "undelivered.jsonl")
+    try:
+        alert_live(store.engine, pack, watches, since,
+                   on_change=lambda change: dispatcher.dispatch(change.payload))
+    finally:
+        report = dispatcher.close(timeout=10.0)
+        if report.failed or report.dropped:
+            err.print(Text(f"alerts not delivered: {report.failed} failed, "
+                           f"{report.dropped} dropped (kept in undelivered.jsonl)",
+                           style="yellow"))
 
 
 @app.command("ingest")
@@ -321,7 +351,8 @@ def demo_command(
     ctx: typer.Context,
     days: Annotated[int, typer.Option(min=1, help="Days shown on the board.")] = 14,
 ) -> None:
-    """Ingest the bundled demo corpus and its source registry, then print the board."""
+    """Ingest the bundled demo corpus and its source registry, print the board, then
+    backtest the watches on the demo's timeline of real milestones."""
     context = _context(ctx)
     demo = resources.files("tocsin.demo")
     try:
@@ -340,6 +371,13 @@ def demo_command(
     except TocsinError as exc:
         _fail(exc)
     render_board(data, out)
+    try:
+        with resources.as_file(cli_alerts.demo_timeline()) as timeline:
+            results = cli_alerts.run_backtest(context, timeline, None,
+                                              context.settings.data_dir / "backtest", 2)
+    except TocsinError as exc:
+        _fail(exc)
+    cli_alerts.print_backtest(out, err, results)
     err.print(Text(f"database: {context.settings.database_url}", style="dim"))
     if report.quarantined:
         raise typer.Exit(EXIT_REJECTED)
@@ -348,6 +386,7 @@ def demo_command(
 cli_rules.register(app, out, err, _context, _fail)
 cli_sources.register(app, out, err, _context, _fail)
 cli_stories.register(app, out, err, _context, _fail)
+cli_alerts.register(app, out, err, _context, _fail)
 
 
 if __name__ == "__main__":  # pragma: no cover

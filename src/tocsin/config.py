@@ -15,6 +15,7 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tocsin.alerts.channels import ChannelConfig
 from tocsin.errors import ConfigError
 
 SUPPORTED_LANGUAGES = ("en", "fr", "ru", "uk", "de", "pl")
@@ -62,6 +63,12 @@ class Settings(BaseSettings):
         3, gt=0, description="days apart within which two documents can be one story")
     credibility_window_days: float = Field(
         3, gt=0, description="days around a piece of evidence in which corroboration counts")
+    watch: str | None = Field(
+        None, description="the watch that scores and alerts use; default: all of the pack's")
+    channels: list[ChannelConfig] = Field(
+        default_factory=list,
+        description="where alerts are delivered ([[tocsin.channels]] in the config file); "
+        "default: the terminal")
     cache_dir: Path | None = Field(
         None, description="where compiled packs are cached; default: <data_dir>/cache")
 

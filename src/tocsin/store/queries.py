@@ -209,3 +209,13 @@ def board(engine: Engine, days: int = 14, evidence_limit: int = 12) -> Board:
         row = last.first()
         result.last_run = dict(row._mapping) if row else None
     return result
+
+
+def earliest_evidence(store: Any, run_id: int) -> datetime | None:
+    """When the earliest evidence found by ingest run ``run_id`` was published."""
+    query = (sa.select(sa.func.min(effective_time))
+             .select_from(documents.join(evidence, evidence.c.document_id == documents.c.id))
+             .where(documents.c.run_id == run_id))
+    with store.engine.connect() as conn:
+        value = conn.execute(query).scalar()
+    return value if isinstance(value, datetime) else None
