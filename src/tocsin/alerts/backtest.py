@@ -61,7 +61,14 @@ class Outcome:
 
     @property
     def on_day(self) -> bool:
-        return self.alert_at is not None and self.alert_at.date() <= self.milestone.day
+        """Alerted no later than the day of the milestone, or of the first report about
+        it when the news broke later (a late-evening event reported the next morning)."""
+        if self.alert_at is None:
+            return False
+        day = self.milestone.day
+        if self.first_document is not None:
+            day = max(day, self.first_document.date())
+        return self.alert_at.date() <= day
 
     @property
     def lead_hours(self) -> float | None:

@@ -209,8 +209,6 @@ class Scorer:
             side[origin] = min(side.get(origin, "F"), grade)
             if polarity in FIRM:
                 firm[origin] = min(firm.get(origin, "F"), grade)
-        # an origin that also denies the indicator reports a dispute: it cannot confirm
-        firm = {o: g for o, g in firm.items() if o not in against}
         if not same:
             return 6, firm
         return rate(same, against), firm
