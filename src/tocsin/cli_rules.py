@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from tocsin.alerts.store import review_counts
 from tocsin.analyze import analyze, document_record
 from tocsin.errors import TocsinError
 from tocsin.indicators.detect import run_examples
@@ -65,6 +66,30 @@ def register(app: typer.Typer, out: Console, err: Console,
              fail: Callable[[Exception], NoReturn]) -> None:
     rules = typer.Typer(help="Indicator packs: lint them, run their examples.",
                         no_args_is_help=True)
+
+    def _eval_reviews(ctx: typer.Context, pack: str | None, fmt: str) -> None:
+        try:
+            ctx_obj = context(ctx)
+            pack_id = load_pack(pack or ctx_obj.settings.pack).id
+            store = ctx_obj.store()
+            result = _review_precision(review_counts(store.engine, pack_id))
+            store.close()
+        except TocsinError as exc:
+            fail(exc)
+        if fmt == "json":
+            out.print(json.dumps(result, ensure_ascii=False, indent=1), markup=False,
+                      highlight=False, soft_wrap=True)
+            return
+        table = Table(title=f"Precision from analysts' reviews ({result['reviewed']} pieces "
+                            f"of evidence reviewed; the latest verdict on each counts)")
+        for column in ("indicator", "true", "false", "precision"):
+            table.add_column(column)
+        for name, row in result["indicators"].items():
+            table.add_row(name, str(row["true"]), str(row["false"]), f"{row['precision']:.2f}")
+        table.add_row("all", str(result["true"]), str(result["false"]),
+                      f"{result['precision']:.2f}" if result["precision"] is not None else "-",
+                      style="bold")
+        out.print(table)
     app.add_typer(rules, name="rules")
 
     @rules.command("lint")
@@ -186,8 +211,14 @@ def register(app: typer.Typer, out: Console, err: Console,
         stories: Annotated[bool, typer.Option("--stories", help="Evaluate story clustering "
                                               "(labelled pairs) and attributions instead.")]
         = False,
+        reviews: Annotated[bool, typer.Option("--reviews", help="Precision from analysts' "
+                                              "reviews of stored evidence instead "
+                                              "(`tocsin review`).")] = False,
     ) -> None:
         """Precision, recall and F1 of detection on the pack's labelled sentences."""
+        if reviews:
+            _eval_reviews(ctx, pack, fmt)
+            return
         if stories:
             result = evaluate_stories()
             if fmt == "json":
@@ -208,6 +239,17 @@ def register(app: typer.Typer, out: Console, err: Console,
                       highlight=False, soft_wrap=True)
             return
         _print_eval(out, report, errors)
+
+
+def _review_precision(counts: dict[str, tuple[int, int]]) -> dict[str, Any]:
+    true = sum(t for t, _ in counts.values())
+    false = sum(f for _, f in counts.values())
+    return {
+        "reviewed": true + false, "true": true, "false": false,
+        "precision": round(true / (true + false), 3) if true + false else None,
+        "indicators": {k: {"true": t, "false": f, "precision": round(t / (t + f), 3)}
+                       for k, (t, f) in counts.items()},
+    }
 
 
 def _print_document(out: Console, doc: Document, with_text: bool) -> None:

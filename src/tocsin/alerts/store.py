@@ -23,6 +23,7 @@ from tocsin.errors import TocsinError
 from tocsin.indicators.pack import Pack
 from tocsin.scoring.items import first_document_time, load_items
 from tocsin.scoring.watch import Watch
+from tocsin.store.queries import latest_reviews
 from tocsin.store.schema import (
     alert_events,
     alert_evidence,
@@ -222,15 +223,10 @@ def review(engine: Engine, evidence_id: int, verdict: bool, by: str, note: str =
 
 def review_counts(engine: Engine, pack: str) -> dict[str, tuple[int, int]]:
     """Per indicator: (true, false) from the latest verdict on each piece of evidence."""
-    latest: dict[tuple[int, str, int], tuple[datetime, int, bool]] = {}
     with engine.connect() as conn:
-        for r in conn.execute(sa.select(evidence_reviews)
-                              .where(evidence_reviews.c.pack == pack)):
-            key = (r.document_id, r.indicator, r.start)
-            if key not in latest or (r.at, r.id) > latest[key][:2]:
-                latest[key] = (r.at, r.id, r.verdict)
+        latest = latest_reviews(conn, pack)
     out: dict[str, list[int]] = {}
-    for (_, indicator, _), (_, _, verdict) in latest.items():
+    for (_, indicator, _), verdict in latest.items():
         counts = out.setdefault(indicator, [0, 0])
         counts[0 if verdict else 1] += 1
     return {k: (v[0], v[1]) for k, v in sorted(out.items())}

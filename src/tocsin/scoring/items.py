@@ -1,6 +1,7 @@
 """Evidence as scoring sees it: one row per piece of evidence in a watch's scope.
 
-A document belongs to a watch when it names one of the watch's actors, places or
+Evidence an analyst marked false (`tocsin review ID false`, latest verdict) is left
+out. A document belongs to a watch when it names one of the watch's actors, places or
 delivery systems (by id or by country). Each row carries the origin that independence
 compares (see credibility.origin_key) and the grade of that origin's source.
 """
@@ -18,8 +19,14 @@ from sqlalchemy.engine import Engine
 from tocsin.indicators.pack import Pack
 from tocsin.scoring.credibility import origin_key
 from tocsin.scoring.watch import Watch
-from tocsin.store.queries import effective_time
-from tocsin.store.schema import documents, entities, evidence, sources, stories
+from tocsin.store.queries import effective_time, latest_reviews
+from tocsin.store.schema import (
+    documents,
+    entities,
+    evidence,
+    sources,
+    stories,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +69,7 @@ def load_items(engine: Engine, watch: Watch, pack: Pack, since: datetime | None 
         sa.select(evidence.c.id, evidence.c.document_id, effective_time.label("time"),
                   evidence.c.indicator, evidence.c.category, evidence.c.severity,
                   evidence.c.polarity, evidence.c.actor, evidence.c.place, evidence.c.weapon,
+                  evidence.c.start,
                   documents.c.story_id, documents.c.source_id, stories.c.origin_source_id)
         .join(documents, documents.c.id == evidence.c.document_id)
         .outerjoin(stories, stories.c.id == documents.c.story_id)
@@ -83,7 +91,9 @@ def load_items(engine: Engine, watch: Watch, pack: Pack, since: datetime | None 
                     sa.select(entities.c.document_id, entities.c.entity).distinct()
                     .where(entities.c.document_id.in_(chunk))):
                 named[document_id].add(entity)
-    items = [_item(r, grades) for r in rows if _in_scope(r, named, in_scope)]
+        rejected = {k for k, ok in latest_reviews(conn, pack.id).items() if not ok}
+    items = [_item(r, grades) for r in rows if _in_scope(r, named, in_scope)
+             and (r.document_id, r.indicator, r.start) not in rejected]
     items.sort(key=lambda i: i.order)
     return items
 

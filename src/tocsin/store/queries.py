@@ -14,6 +14,7 @@ from tocsin.store.schema import (
     documents,
     entities,
     evidence,
+    evidence_reviews,
     ingest_runs,
     quarantine,
     sources,
@@ -219,3 +220,13 @@ def earliest_evidence(store: Any, run_id: int) -> datetime | None:
     with store.engine.connect() as conn:
         value = conn.execute(query).scalar()
     return value if isinstance(value, datetime) else None
+
+
+def latest_reviews(conn: Any, pack: str) -> dict[tuple[int, str, int], bool]:
+    """Analysts' verdicts on evidence, the latest per (document, indicator, offset)."""
+    latest: dict[tuple[int, str, int], tuple[Any, int, bool]] = {}
+    for r in conn.execute(sa.select(evidence_reviews).where(evidence_reviews.c.pack == pack)):
+        key = (r.document_id, r.indicator, r.start)
+        if key not in latest or (r.at, r.id) > latest[key][:2]:
+            latest[key] = (r.at, r.id, r.verdict)
+    return {key: verdict for key, (_, _, verdict) in latest.items()}
