@@ -8,8 +8,11 @@ stood then and each rule of the watch is checked:
                >= min_value from >= min_origins independent origins
   confirmed    an indicator of severity >= min_severity asserted or reported by
                >= min_origins independent origins graded max_grade or better, within
-               the credibility window
+               the credibility window, and above its usual range
   convergence  >= min_categories categories above their baselines in the same bucket
+
+Cold start: while the store has less history than the watch's ``min_history``, only
+``confirmed`` (which needs corroboration, not a baseline) can ring.
 
 Grouping: a rule that fires within ``cooldown_hours`` of the last activity of the
 watch's open alert updates that alert (evidence grows, level may rise); otherwise it
@@ -65,7 +68,7 @@ class Draft:
     categories: list[str] = field(default_factory=list)
     indicators: list[str] = field(default_factory=list)
     rules: list[str] = field(default_factory=list)
-    evidence: list[int] = field(default_factory=list)
+    evidence: set[int] = field(default_factory=set)
     events: list[Event] = field(default_factory=list)
     stored_id: int | None = None  # set when the draft continues a stored alert
 
@@ -79,18 +82,18 @@ class Draft:
             "at": self.first_at.isoformat(), "updated_at": self.last_at.isoformat(),
             "watch": self.watch, "level": self.level, "index": round(self.index, 1),
             "categories": self.categories, "indicators": self.indicators,
-            "rules": self.rules, "evidence": self.evidence, "reasons": self.reasons,
+            "rules": self.rules, "evidence": sorted(self.evidence), "reasons": self.reasons,
             "events": [{"at": e.at.isoformat(), "kind": e.kind, "level": e.level,
                         "index": round(e.index, 1), "rules": e.rules,
                         "categories": e.categories} for e in self.events],
         }
 
 
-def _add(target: list[str] | list[int], values: Iterable[object]) -> bool:
+def _add(target: list[str], values: Iterable[str]) -> bool:
     grew = False
     for v in values:
         if v not in target:
-            target.append(v)  # type: ignore[arg-type]
+            target.append(v)
             grew = True
     return grew
 
@@ -106,6 +109,8 @@ def check(watch: Watch, scorer: Scorer, snap: Snapshot) -> list[Firing]:
 def _check(rule: Rule, scorer: Scorer, snap: Snapshot) -> list[Firing]:
     if snap.index < rule.min_index:
         return []
+    if snap.cold and rule.kind != "confirmed":
+        return []  # baselines still warming up: only corroboration can ring
     scores = [s for s in snap.indicators if rule.applies(s.category)]
     if rule.kind == "index":
         if snap.level is None or level_rank(snap.level) < level_rank(rule.level):
@@ -128,10 +133,9 @@ def _check(rule: Rule, scorer: Scorer, snap: Snapshot) -> list[Firing]:
     if rule.kind == "confirmed":
         out = []
         for s in scores:
-            if s.severity < rule.min_severity:
-                continue
-            _, firm = scorer.corroboration(s.indicator, snap.at)
-            good = sorted(o for o, g in firm.items() if g <= rule.max_grade)
+            if s.severity < rule.min_severity or s.excess <= 0:
+                continue  # not severe enough, or no more than usual
+            good = sorted(o for o, g in s.firm.items() if g <= rule.max_grade)
             if len(good) >= rule.min_origins:
                 out.append(Firing(rule.id, rule.kind, rule.level,
                                   f"{s.indicator} (severity {s.severity}) confirmed by "
@@ -180,7 +184,7 @@ class Alerter:
         rules = sorted({f.rule for f in firings})
         categories = sorted({c for f in firings for c in f.categories})
         indicators = sorted({i for f in firings for i in f.indicators})
-        evidence = sorted({e for f in firings for e in f.evidence})
+        evidence = {e for f in firings for e in f.evidence}
         reasons = [f.reason for f in firings]
         alert = self.open
         if alert is None or at - alert.last_at > self.cooldown:
@@ -188,15 +192,14 @@ class Alerter:
             _add(alert.categories, categories)
             _add(alert.indicators, indicators)
             _add(alert.rules, rules)
-            _add(alert.evidence, evidence)
+            alert.evidence.update(evidence)
             alert.events.append(Event(at, "raised", level, snap.index, rules, categories,
                                       reasons, snap.to_json()))
             self.open = alert
             self.alerts.append(alert)
             return
         alert.last_at = at
-        _add(alert.evidence, evidence)
-        alert.evidence.sort()
+        alert.evidence.update(evidence)
         _add(alert.indicators, indicators)
         higher = level_rank(level) > level_rank(alert.level)
         new_categories = _add(alert.categories, categories)

@@ -127,11 +127,11 @@ def save(engine: Engine, pack: Pack, drafts: list[Draft],
                     {"alert_id": alert_id, "at": e.at, "kind": e.kind, "level": e.level,
                      "index": e.index, "by": "tocsin", "note": "; ".join(e.reasons),
                      "data": {"rules": e.rules}} for e in fresh])
-            _link_evidence(conn, alert_id, draft.evidence)
+            _link_evidence(conn, alert_id, sorted(draft.evidence))
             if fresh or stored is None:
                 row = conn.execute(sa.select(alerts).where(alerts.c.id == alert_id)).one()
                 changes.append(Change(alert_id, event,
-                                      payload(row, event, list(draft.evidence))))
+                                      payload(row, event, sorted(draft.evidence))))
     return changes
 
 

@@ -1,23 +1,26 @@
 """Scores: per watch x indicator x bucket, then the watch's escalation index 0-100.
 
-Items (pieces of evidence) are fed in time order; ``snapshot(at)`` scores the bucket
-that holds ``at`` using only what was visible at ``at``. So the same code scores a live
-flow and replays an archive as if live.
+Items (pieces of evidence) are fed in time order; ``snapshot(at)`` scores the
+bucket-long window that ends at ``at`` (the last 24 hours for day buckets) using only
+what was visible at ``at``. So the same code scores a live flow and replays an archive
+as if live; at the end of a calendar bucket the window is that bucket.
 
-For one indicator in one bucket:
+For one indicator in that window:
 
   value     = sum over independent origins of (the best weight that origin gave) x the
-              credibility factor of the indicator (its corroboration within the
-              credibility window, Admiralty 1-6, as known at ``at``).
+              credibility factor of the indicator (its corroboration over the
+              credibility window before ``at``, Admiralty 1-6).
               weight = reliability(grade) x severity factor x polarity factor x the
               indicator's multiplier. Echoes of one report share their origin: they
               count once.
-  baseline  = median and MAD of the indicator's values over the previous ``days``
-              buckets (empty buckets are 0). With less store history than
-              ``min_history`` the baseline is the prior: median 0.
+  baseline  = median and MAD of the indicator's values over the ``days`` calendar
+              buckets before the window (empty buckets are 0). With no history
+              before the window it is the prior (median 0, spread = floor); with
+              less than ``min_history`` buckets of history it is "cold": computed on
+              what there is, and the rules that compare with a baseline wait.
   anomaly   = (value - median) / max(1.4826 MAD, floor)   (a robust z-score)
   ratio     = value / max(mean of the previous buckets, floor)   (EMM: now vs. last N)
-  excess    = max(0, value - median)
+  excess    = max(0, value - median - band x spread)   (what rises above the usual range)
 
 A category pulls the index by  weight x (1 - exp(-sum of its excesses / category_scale)),
 which never exceeds its weight (Grabo: one noisy category cannot top the index); a
@@ -30,7 +33,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from bisect import bisect_left
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -81,6 +84,8 @@ class IndicatorScore:
     excess: float
     cold: bool  # the baseline is still the prior (not enough history)
     contested: int = 0  # origins that also deny the indicator in this bucket
+    # origins asserting or reporting it in the credibility window -> their best grade
+    firm: dict[str, str] = field(default_factory=dict)
 
     @property
     def firm_origins(self) -> int:
@@ -116,6 +121,8 @@ class Snapshot:
     level: str | None
     pulls: dict[str, float]  # category -> signed pull on the index
     indicators: tuple[IndicatorScore, ...]
+    cold: bool = False  # less store history than the baseline's min_history
+
 
     @property
     def moving(self) -> list[str]:
@@ -131,13 +138,20 @@ class Snapshot:
         return {
             "watch": self.watch, "bucket": self.bucket, "start": self.start.isoformat(),
             "at": self.at.isoformat(), "index": round(self.index, 1), "level": self.level,
+            "cold_start": self.cold,
             "pulls": {k: round(v, 3) for k, v in sorted(self.pulls.items())},
             "indicators": [s.to_json() for s in self.indicators],
         }
 
 
 class Scorer:
-    """Scores one watch. Feed items in time order with ``add``; ask with ``snapshot``."""
+    """Scores one watch. Feed items in time order with ``add``; ask with ``snapshot``.
+
+    ``snapshot(at)`` scores the bucket-long window that ends at ``at`` (the last 24 hours
+    for day buckets), so a development that crosses midnight UTC is seen whole; at the
+    end of a calendar bucket that window is the bucket itself. Baselines are the values
+    of whole calendar buckets before the window.
+    """
 
     def __init__(self, watch: Watch, bucket: str | None = None,
                  history_start: datetime | None = None) -> None:
@@ -148,15 +162,16 @@ class Scorer:
         self.window = watch.baseline.days * per_day
         self.min_history = watch.baseline.min_history * per_day
         self.history_start = bucket_start(history_start, self.size) if history_start else None
-        self.cred_window = timedelta(days=watch.credibility_window_days)
-        # (indicator, bucket start) -> origin key -> Origin
-        self.cells: dict[tuple[str, datetime], dict[str, Origin]] = defaultdict(dict)
-        # indicator -> time-ordered (time, origin, grade, polarity) for corroboration
-        self.seen: dict[str, list[tuple[datetime, str, str, str]]] = defaultdict(list)
-        # (indicator, bucket start) -> origins that deny it there
-        self.denials: dict[tuple[str, datetime], set[str]] = defaultdict(set)
+        self.cred_window = max(timedelta(days=watch.credibility_window_days), self.step)
+        self.items: dict[str, list[Item]] = defaultdict(list)  # per indicator, time order
+        self.times: dict[str, list[datetime]] = defaultdict(list)
         self.meta: dict[str, tuple[str, int]] = {}  # indicator -> (category, severity)
+        self._weights: dict[int, float] = {}  # evidence id -> weight
+        self._last_positive: dict[str, datetime] = {}
         self._final: dict[tuple[str, datetime], float] = {}
+        self._baselines: dict[tuple[str, datetime], tuple[float, float, float, bool]] = {}
+        # indicator -> (score, bucket the baseline starts before, valid until)
+        self._cache: dict[str, tuple[IndicatorScore, datetime, datetime]] = {}
         self._last: datetime | None = None
 
     # ---------------------------------------------------------------- feeding
@@ -167,23 +182,12 @@ class Scorer:
         if self.history_start is None:
             self.history_start = bucket_start(item.time, self.size)
         self.meta[item.indicator] = (item.category, item.severity)
-        self.seen[item.indicator].append((item.time, item.origin, item.grade, item.polarity))
-        start = bucket_start(item.time, self.size)
-        if item.polarity == "denied":
-            self.denials[(item.indicator, start)].add(item.origin)
-        weight = self.weight(item)
-        if weight <= 0:
-            return
-        cell = self.cells[(item.indicator, start)]
-        origin = cell.get(item.origin)
-        if origin is None:
-            origin = cell[item.origin] = Origin(item.origin, weight, item.grade, item.polarity)
-        elif (weight, item.grade, item.polarity) > (origin.weight, origin.grade,
-                                                    origin.polarity):
-            # the best weight wins; ties break on the values, never on arrival order
-            origin.weight, origin.grade, origin.polarity = weight, item.grade, item.polarity
-        origin.sources.add(item.source_id)
-        origin.evidence.append(item.evidence_id)
+        self.items[item.indicator].append(item)
+        self.times[item.indicator].append(item.time)
+        weight = self._weights[item.evidence_id] = self.weight(item)
+        if weight > 0:
+            self._last_positive[item.indicator] = item.time
+        self._cache.pop(item.indicator, None)
 
     def weight(self, item: Item) -> float:
         w = self.watch
@@ -194,80 +198,126 @@ class Scorer:
                 * w.indicators.get(item.indicator, 1.0))
 
     # ---------------------------------------------------------------- scoring
+    def _slice(self, indicator: str, low: datetime, high: datetime) -> list[Item]:
+        """The indicator's items with low < time <= high."""
+        times = self.times.get(indicator, [])
+        return self.items[indicator][bisect_right(times, low):bisect_right(times, high)]
+
     def corroboration(self, indicator: str, at: datetime) -> tuple[int, dict[str, str]]:
-        """Credibility 1-6 of ``indicator`` as known at ``at``, and its firm origins
-        (asserted or reported, within the credibility window) with their best grades."""
-        seen = self.seen.get(indicator, [])
-        low = bisect_left(seen, (at - self.cred_window,))
+        """Credibility 1-6 of ``indicator`` as known at ``at`` (its evidence within the
+        credibility window before ``at``), and its firm origins (asserted or reported)
+        with their best grades."""
         same: dict[str, str] = {}
         against: dict[str, str] = {}
         firm: dict[str, str] = {}
-        for time, origin, grade, polarity in seen[low:]:
-            if time > at:
-                break
-            side = against if polarity == "denied" else same
-            side[origin] = min(side.get(origin, "F"), grade)
-            if polarity in FIRM:
-                firm[origin] = min(firm.get(origin, "F"), grade)
+        for item in self._slice(indicator, at - self.cred_window, at):
+            side = against if item.polarity == "denied" else same
+            side[item.origin] = min(side.get(item.origin, "F"), item.grade)
+            if item.polarity in FIRM:
+                firm[item.origin] = min(firm.get(item.origin, "F"), item.grade)
         if not same:
             return 6, firm
         return rate(same, against), firm
 
-    def value(self, indicator: str, start: datetime, at: datetime) -> tuple[float, int]:
-        cell = self.cells.get((indicator, start))
-        if not cell:
-            return 0.0, 6
-        credibility, _ = self.corroboration(indicator, at)
-        factor = self.watch.credibility[credibility]
-        denied = self.denials.get((indicator, start), set())
+    def _origins(self, indicator: str, low: datetime,
+                 high: datetime) -> tuple[dict[str, Origin], set[str]]:
+        origins: dict[str, Origin] = {}
+        denied: set[str] = set()
+        for item in self._slice(indicator, low, high):
+            if item.polarity == "denied":
+                denied.add(item.origin)
+            weight = self._weights[item.evidence_id]
+            if weight <= 0:
+                continue
+            origin = origins.get(item.origin)
+            if origin is None:
+                origin = origins[item.origin] = Origin(item.origin, weight, item.grade,
+                                                       item.polarity)
+            elif (weight, item.grade, item.polarity) > (origin.weight, origin.grade,
+                                                        origin.polarity):
+                # the best weight wins; ties break on the values, never on arrival order
+                origin.weight, origin.grade, origin.polarity = weight, item.grade, \
+                    item.polarity
+            origin.sources.add(item.source_id)
+            origin.evidence.append(item.evidence_id)
+        return origins, denied
+
+    def _value(self, origins: dict[str, Origin], denied: set[str], credibility: int) -> float:
         total = sum(o.weight * (self.watch.contested if o.key in denied else 1.0)
-                    for o in cell.values())
-        return total * factor, credibility
+                    for o in origins.values())
+        return total * self.watch.credibility[credibility] if origins else 0.0
 
     def _past(self, indicator: str, start: datetime) -> float:
+        """The final value of a whole calendar bucket."""
         key = (indicator, start)
         if key not in self._final:
-            self._final[key] = self.value(indicator, start, start + self.step
-                                          - timedelta(microseconds=1))[0]
+            end = start + self.step - timedelta(microseconds=1)
+            origins, denied = self._origins(indicator, start - timedelta(microseconds=1), end)
+            credibility = self.corroboration(indicator, end)[0] if origins else 6
+            self._final[key] = self._value(origins, denied, credibility)
         return self._final[key]
 
-    def baseline(self, indicator: str, start: datetime) -> tuple[float, float, float, bool]:
-        """(median, spread, mean) of the previous buckets, and whether it is the prior."""
+    def baseline(self, indicator: str, first: datetime) -> tuple[float, float, float, bool]:
+        """(median, spread, mean) of the calendar buckets before ``first``, and whether it
+        is cold (less history than ``min_history``)."""
+        key = (indicator, first)
+        if key not in self._baselines:
+            self._baselines[key] = self._baseline(indicator, first)
+        return self._baselines[key]
+
+    def _baseline(self, indicator: str, first: datetime) -> tuple[float, float, float, bool]:
         floor = self.watch.baseline.floor
         history = 0
         if self.history_start is not None:
-            history = max(0, int((start - self.history_start) / self.step))
+            history = max(0, int((first - self.history_start) / self.step))
         n = min(self.window, history)
-        if n < max(self.min_history, 1):
-            return 0.0, floor, 0.0, True
-        values = [self._past(indicator, start - self.step * k) if
-                  (indicator, start - self.step * k) in self.cells else 0.0
-                  for k in range(1, n + 1)]
+        if n == 0:
+            return 0.0, floor, 0.0, True  # nothing before: the prior
+        values = [self._past(indicator, first - self.step * k) for k in range(1, n + 1)]
         median = statistics.median(values)
         mad = statistics.median(abs(v - median) for v in values)
-        return median, max(1.4826 * mad, floor), sum(values) / n, False
+        return median, max(1.4826 * mad, floor), sum(values) / n, n < self.min_history
 
-    def score(self, indicator: str, start: datetime, at: datetime) -> IndicatorScore:
+    def _first(self, at: datetime) -> datetime:
+        """The calendar bucket where the window ending at ``at`` begins."""
+        return bucket_start(at - self.step + timedelta(microseconds=1), self.size)
+
+    def score(self, indicator: str, at: datetime) -> IndicatorScore:
+        """The indicator over the window ending at ``at`` (cached until its evidence
+        changes or some of it leaves the window)."""
+        first = self._first(at)
+        cached = self._cache.get(indicator)
+        if cached is not None and cached[1] == first and at < cached[2]:
+            return cached[0]
+        low = at - self.step
+        origins, denied = self._origins(indicator, low, at)
+        credibility, firm = self.corroboration(indicator, at)
+        value = self._value(origins, denied, credibility)
+        median, spread, mean, cold = self.baseline(indicator, first)
         category, severity = self.meta[indicator]
-        value, credibility = self.value(indicator, start, at)
-        median, spread, mean, cold = self.baseline(indicator, start)
-        origins = tuple(sorted(self.cells.get((indicator, start), {}).values(),
-                               key=lambda o: (-o.weight, o.key)))
-        return IndicatorScore(
+        ordered = tuple(sorted(origins.values(), key=lambda o: (-o.weight, o.key)))
+        result = IndicatorScore(
             indicator=indicator, category=category, severity=severity, value=value,
-            origins=origins, credibility=credibility, median=median, spread=spread,
+            origins=ordered, credibility=credibility, median=median, spread=spread,
             anomaly=(value - median) / spread,
             ratio=value / max(mean, self.watch.baseline.floor),
-            excess=max(0.0, value - median), cold=cold,
-            contested=sum(1 for o in origins
-                          if o.key in self.denials.get((indicator, start), ())))
+            excess=max(0.0, value - median - self.watch.baseline.band * spread), cold=cold,
+            contested=sum(1 for o in ordered if o.key in denied), firm=firm)
+        # valid until the oldest item in either window leaves it
+        expiry = [t + self.step for t in self.times[indicator][
+            bisect_right(self.times[indicator], low):][:1]]
+        expiry += [t + self.cred_window for t in self.times[indicator][
+            bisect_right(self.times[indicator], at - self.cred_window):][:1]]
+        self._cache[indicator] = (result, first, min(expiry, default=at + self.step))
+        return result
 
     def snapshot(self, at: datetime) -> Snapshot:
-        """The watch's bucket holding ``at``, as it stood at ``at``."""
-        start = bucket_start(at, self.size)
-        active = sorted(i for i in self.meta if (i, start) in self.cells)
-        scores = [self.score(i, start, at) for i in active]
-        return self.compose(start, at, scores)
+        """The watch over the bucket-long window ending at ``at``, as it stood then."""
+        low = at - self.step
+        active = sorted(i for i, t in self._last_positive.items() if low < t <= at
+                        or (t > at and self._slice(i, low, at)))
+        scores = [s for s in (self.score(i, at) for i in active) if s.origins]
+        return self.compose(bucket_start(at, self.size), at, scores)
 
     def compose(self, start: datetime, at: datetime,
                 scores: list[IndicatorScore]) -> Snapshot:
@@ -287,7 +337,13 @@ class Scorer:
         index = 100 * (1 - math.exp(-max(0.0, total) / shape.scale))
         ordered = tuple(sorted(scores, key=lambda s: (-s.excess, s.indicator)))
         return Snapshot(self.watch.id, self.size, start, at, index,
-                        self.watch.level_of(index), pulls, ordered)
+                        self.watch.level_of(index), pulls, ordered,
+                        self.is_cold(self._first(at)))
+
+    def is_cold(self, first: datetime) -> bool:
+        if self.history_start is None:
+            return True
+        return (first - self.history_start) / self.step < self.min_history
 
 
 def series(scorer: Scorer, items: list[Item], start: datetime | None = None,

@@ -40,6 +40,7 @@ class Baseline(_Strict):
     days: int = Field(28, ge=1, le=366)
     min_history: int = Field(7, ge=0)
     floor: float = Field(0.5, gt=0)
+    band: float = Field(1.0, ge=0)  # spreads above the median that are still usual
 
 
 class IndexShape(_Strict):
