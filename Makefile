@@ -30,6 +30,7 @@ bench: $(BIN)/tocsin
 	$(BIN)/python bench/ingest.py 20000
 	$(BIN)/python bench/detect.py 4000
 	$(BIN)/python bench/stories.py 20000
+	$(BIN)/python bench/score.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DATA) build *.egg-info src/*.egg-info

@@ -125,7 +125,7 @@ def main() -> None:
     print(f"load evidence of the watch: {load_s:.1f} s ({len(items):,} items)")
     print(f"replay (alerting in time order): {replay_s:.1f} s, {len(alerts)} alerts")
     print(f"score every day bucket: {series_s:.1f} s ({len(days)} days)")
-    print(f"score + replay one year: {total:.1f} s = {n_docs / total:,.0f} documents/s; "
+    print(f"score + replay {args.days} days: {total:.1f} s = {n_docs / total:,.0f} documents/s; "
           f"peak RSS {rss:.0f} MB")
 
 

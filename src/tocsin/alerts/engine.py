@@ -14,9 +14,12 @@ stood then and each rule of the watch is checked:
 Cold start: while the store has less history than the watch's ``min_history``, only
 ``confirmed`` (which needs corroboration, not a baseline) can ring.
 
-Grouping: a rule that fires within ``cooldown_hours`` of the last activity of the
-watch's open alert updates that alert (evidence grows, level may rise); otherwise it
-raises a new alert. An update is an event (sent to channels) only when it changes
+Grouping: rules that fire within ``cooldown_hours`` of the last activity of an open
+alert of the watch that shares one of their categories (and is not older than
+``max_alert_days``) update that alert (evidence grows, level may rise); otherwise they
+raise a new alert. Parallel developments (a doctrine change, a missile strike) keep
+their own alerts; a development that never calms down is cut into ``max_alert_days``
+pieces. An update is an event (sent to channels) only when it changes
 something an analyst acts on: a higher level, a new category, a new rule.
 """
 
@@ -70,7 +73,6 @@ class Draft:
     rules: list[str] = field(default_factory=list)
     evidence: set[int] = field(default_factory=set)
     events: list[Event] = field(default_factory=list)
-    stored_id: int | None = None  # set when the draft continues a stored alert
 
     @property
     def reasons(self) -> list[str]:
@@ -157,13 +159,12 @@ def _check(rule: Rule, scorer: Scorer, snap: Snapshot) -> list[Firing]:
 class Alerter:
     """Turns a time-ordered flow of items into alerts for one watch."""
 
-    def __init__(self, watch: Watch, history_start: datetime | None = None,
-                 open_alert: Draft | None = None) -> None:
+    def __init__(self, watch: Watch, history_start: datetime | None = None) -> None:
         self.watch = watch
         self.scorer = Scorer(watch, history_start=history_start)
         self.cooldown = timedelta(hours=watch.cooldown_hours)
-        self.open = open_alert
-        self.alerts: list[Draft] = [open_alert] if open_alert else []
+        self.span = timedelta(days=watch.max_alert_days)
+        self.alerts: list[Draft] = []
 
     def feed(self, items: Iterable[Item], evaluate_from: datetime | None = None) -> None:
         """Add items; after each moment with new items (at or after ``evaluate_from``),
@@ -174,6 +175,16 @@ class Alerter:
                 self.scorer.add(item)
             if evaluate_from is None or at >= evaluate_from:
                 self.step(at)
+
+    def development(self, at: datetime, categories: list[str]) -> Draft | None:
+        """The open alert these firings continue: active within the cooldown, not older
+        than ``max_alert_days``, sharing a category; the most recent such one."""
+        for alert in reversed(self.alerts):
+            if at - alert.last_at > self.cooldown or at - alert.first_at > self.span:
+                continue
+            if set(alert.categories) & set(categories):
+                return alert
+        return None
 
     def step(self, at: datetime) -> None:
         snap = self.scorer.snapshot(at)
@@ -186,8 +197,8 @@ class Alerter:
         indicators = sorted({i for f in firings for i in f.indicators})
         evidence = {e for f in firings for e in f.evidence}
         reasons = [f.reason for f in firings]
-        alert = self.open
-        if alert is None or at - alert.last_at > self.cooldown:
+        alert = self.development(at, categories)
+        if alert is None:
             alert = Draft(self.watch.id, at, at, level, snap.index)
             _add(alert.categories, categories)
             _add(alert.indicators, indicators)
@@ -195,7 +206,6 @@ class Alerter:
             alert.evidence.update(evidence)
             alert.events.append(Event(at, "raised", level, snap.index, rules, categories,
                                       reasons, snap.to_json()))
-            self.open = alert
             self.alerts.append(alert)
             return
         alert.last_at = at
@@ -213,8 +223,8 @@ class Alerter:
 
 
 def run(watch: Watch, items: list[Item], history_start: datetime | None = None,
-        evaluate_from: datetime | None = None, open_alert: Draft | None = None) -> list[Draft]:
+        evaluate_from: datetime | None = None) -> list[Draft]:
     """All alerts ``items`` raise for ``watch`` (``items`` in time order)."""
-    alerter = Alerter(watch, history_start, open_alert)
+    alerter = Alerter(watch, history_start)
     alerter.feed(items, evaluate_from)
     return alerter.alerts

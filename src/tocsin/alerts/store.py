@@ -4,8 +4,9 @@ Live alerting re-runs the same engine as ``tocsin replay`` over the part of the 
 that new evidence can change: from the earliest new evidence, back to the start of any
 alert still open then (so that a development keeps one alert), with the baseline
 window before it for history. The alerts it produces are matched to stored ones of the
-same watch whose time spans overlap; matches are updated (their lifecycle is kept),
-the others are inserted. So live ingestion, in order, gives the alerts a replay gives.
+same watch whose time spans overlap and that share a category; matches are updated
+(their lifecycle is kept), the others are inserted. So live ingestion, in order, gives
+the alerts a replay gives.
 """
 
 from __future__ import annotations
@@ -94,11 +95,14 @@ def save(engine: Engine, pack: Pack, drafts: list[Draft],
         for draft in drafts:
             if start is not None and draft.last_at < start:
                 continue
-            stored = conn.execute(
+            # the stored alert of the same development: same watch, overlapping time
+            # span, a category in common
+            stored = next((row for row in conn.execute(
                 sa.select(alerts).where(alerts.c.watch == draft.watch,
                                         alerts.c.first_at <= draft.last_at,
                                         alerts.c.last_at >= draft.first_at)
-                .order_by(alerts.c.first_at).limit(1)).first()
+                .order_by(alerts.c.first_at, alerts.c.id))
+                if set(row.categories) & set(draft.categories)), None)
             snapshot = draft.events[-1].snapshot if draft.events else {}
             values = dict(
                 watch=draft.watch, pack=pack.id, level=draft.level, index=draft.index,

@@ -92,6 +92,7 @@ class Watch(_Strict):
         default_factory=lambda: {"watch": 25.0, "warning": 45.0, "critical": 70.0})
     rules: tuple[Rule, ...] = ()
     cooldown_hours: float = Field(72, gt=0)
+    max_alert_days: float = Field(14, gt=0)
     where: str = ""
 
     @model_validator(mode="after")
