@@ -96,7 +96,7 @@ def backtest_table(result: Backtest) -> Table:
         table.add_row(
             o.milestone.day.isoformat(), Text(o.milestone.title),
             Text(", ".join(o.milestone.categories)),
-            Text(f"#{o.alert_id} {o.level} {o.alert_at:%Y-%m-%d %H:%M}", style="green")
+            Text(f"{o.level} {o.alert_at:%Y-%m-%d %H:%M}", style="green")
             if o.alert_at else Text("missed", style="red"),
             "yes" if o.on_day else "no", f"{lead:+.1f}" if lead is not None else "")
     s = result.summary()
@@ -127,7 +127,7 @@ def run_backtest(context: Any, timeline: Path, watch_name: str | None, out_dir: 
                                 for o in result.outcomes]
             rows = [{"date": o.milestone.day.isoformat(), "milestone": o.milestone.title,
                      "categories": ", ".join(o.milestone.categories),
-                     "alert": f"#{o.alert_id} {o.level} {o.alert_at:%Y-%m-%d %H:%M}"
+                     "alert": f"{o.level} {o.alert_at:%Y-%m-%d %H:%M}"
                      if o.alert_at else "missed",
                      "lead (h)": f"{o.lead_hours:+.1f}" if o.lead_hours is not None else ""}
                     for o in result.outcomes]
