@@ -20,7 +20,14 @@ from tocsin.alerts.backtest import Backtest, backtest, read_timeline, replay
 from tocsin.alerts.channels import render_atom
 from tocsin.alerts.chart import AlertMark, Milestone, write_chart
 from tocsin.alerts.engine import Draft
-from tocsin.alerts.store import get_alert, list_alerts, move, payload, review
+from tocsin.alerts.store import (
+    evidence_of,
+    get_alert,
+    list_alerts,
+    move,
+    payload,
+    review,
+)
 from tocsin.errors import TocsinError
 from tocsin.indicators.pack import load_pack
 from tocsin.scoring.index import Scorer, Snapshot, series
@@ -216,15 +223,16 @@ def register(app: typer.Typer, out: Console, err: Console,
         try:
             store = context(ctx).store()
             rows = list_alerts(store.engine, watch, state, limit)
+            behind = evidence_of(store.engine, [r.id for r in rows])
             store.close()
         except TocsinError as exc:
             fail(exc)
         if fmt == "jsonl":
             for row in rows:
-                _line(out, payload(row, "state", []) | {"first_at": row.first_at})
+                _line(out, payload(row, "state", behind[row.id]))
             return
         if fmt == "atom":
-            feed = render_atom([payload(r, "state", []) for r in rows],
+            feed = render_atom([payload(r, "state", behind[r.id]) for r in rows],
                                feed_id="urn:tocsin:alerts", title="tocsin alerts",
                                updated=max((r.updated_at for r in rows),
                                            default=datetime.now(UTC)))

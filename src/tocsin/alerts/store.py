@@ -248,6 +248,18 @@ def list_alerts(engine: Engine, watch: str | None = None, state: str | None = No
         return list(conn.execute(query.limit(limit)))
 
 
+def evidence_of(engine: Engine, alert_ids: list[int]) -> dict[int, list[int]]:
+    """The evidence ids behind each alert."""
+    out: dict[int, list[int]] = {i: [] for i in alert_ids}
+    with engine.connect() as conn:
+        for start in range(0, len(alert_ids), 900):
+            for alert_id, evidence_id in conn.execute(
+                    sa.select(alert_evidence.c.alert_id, alert_evidence.c.evidence_id)
+                    .where(alert_evidence.c.alert_id.in_(alert_ids[start:start + 900]))):
+                out[alert_id].append(evidence_id)
+    return {k: sorted(v) for k, v in out.items()}
+
+
 def get_alert(engine: Engine, alert_id: int) -> dict[str, Any]:
     """One alert with its events and its evidence (sentence, document, source)."""
     with engine.connect() as conn:
