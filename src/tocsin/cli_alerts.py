@@ -56,8 +56,14 @@ BY = typer.Option("--by", help="Who you are (kept with the change).")
 NOTE = typer.Option("--note", help="Why.")
 
 
+def _iso(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
 def _line(out: Console, obj: dict[str, Any]) -> None:
-    out.print(json.dumps(obj, ensure_ascii=False, default=str), markup=False,
+    out.print(json.dumps(obj, ensure_ascii=False, default=_iso), markup=False,
               highlight=False, soft_wrap=True)
 
 

@@ -126,6 +126,17 @@ def _categories(value: Any) -> tuple[str, ...]:
     return (str(value),)
 
 
+class _DatesAsText(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text, so that a bad one (2022-02-30) is reported
+    with its milestone instead of failing inside the YAML parser."""
+
+
+_DatesAsText.yaml_implicit_resolvers = {
+    first: [r for r in resolvers if r[0] != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def read_timeline(path: Path, known_categories: set[str] | None = None) -> list[Milestone]:
     """Milestones from a YAML or CSV file; errors name the file and the entry."""
     try:
@@ -143,18 +154,18 @@ def read_timeline(path: Path, known_categories: set[str] | None = None) -> list[
         reader = csv.DictReader(io.StringIO(text))
         if not reader.fieldnames or not {"date", "title"} <= set(reader.fieldnames):
             raise TimelineError(f"{path}:1: a CSV timeline needs the columns date,title"
-                             f"[,categories]")
+                                f"[,categories]")
         rows = [(f"{path}:{n}", r) for n, r in enumerate(reader, start=2)]
     else:
         try:
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=_DatesAsText)  # noqa: S506 - a SafeLoader
         except yaml.YAMLError as exc:
             raise TimelineError(f"{path}: invalid YAML: {exc}") from exc
         if isinstance(data, dict):
             data = data.get("milestones")
         if not isinstance(data, list):
             raise TimelineError(f"{path}: a timeline is a list of milestones "
-                             f"(or a mapping with `milestones:`)")
+                                f"(or a mapping with `milestones:`)")
         rows = [(f"{path}: milestone {n}", r) for n, r in enumerate(data, start=1)]
     out: list[Milestone] = []
     for where, row in rows:

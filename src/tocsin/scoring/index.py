@@ -46,6 +46,12 @@ from tocsin.scoring.watch import Watch
 FIRM = ("asserted", "reported")
 
 
+def _clean(value: float) -> float:
+    """Round away the last bits of float noise, so that thresholds compare what an
+    analyst would compare (a value of 1e-17 is 0)."""
+    return round(value, 9)
+
+
 def bucket_start(at: datetime, size: str) -> datetime:
     at = at.astimezone(UTC)
     if size == "hour":
@@ -67,6 +73,7 @@ class Origin:
     polarity: str
     sources: set[str] = field(default_factory=set)
     evidence: list[int] = field(default_factory=list)
+    actors: set[str | None] = field(default_factory=set)  # who makes the claims it reports
 
 
 @dataclass(frozen=True)
@@ -210,11 +217,20 @@ class Scorer:
         same: dict[str, str] = {}
         against: dict[str, str] = {}
         firm: dict[str, str] = {}
+        claims: set[tuple[str, str | None]] = set()
+        denials: set[tuple[str, str | None]] = set()
         for item in self._slice(indicator, at - self.cred_window, at):
             side = against if item.polarity == "denied" else same
             side[item.origin] = min(side.get(item.origin, "F"), item.grade)
-            if item.polarity in FIRM:
+            if item.polarity == "denied":
+                denials.add((item.origin, item.actor))
+            elif item.polarity in FIRM:
                 firm[item.origin] = min(firm.get(item.origin, "F"), item.grade)
+                claims.add((item.origin, item.actor))
+        # an origin that asserts and denies the same claim (same actor) reports a
+        # dispute: it cannot confirm it
+        disputed = {origin for origin, actor in claims & denials}
+        firm = {o: g for o, g in firm.items() if o not in disputed}
         if not same:
             return 6, firm
         return rate(same, against), firm
@@ -222,10 +238,10 @@ class Scorer:
     def _origins(self, indicator: str, low: datetime,
                  high: datetime) -> tuple[dict[str, Origin], set[str]]:
         origins: dict[str, Origin] = {}
-        denied: set[str] = set()
+        denials: set[tuple[str, str | None]] = set()
         for item in self._slice(indicator, low, high):
             if item.polarity == "denied":
-                denied.add(item.origin)
+                denials.add((item.origin, item.actor))
             weight = self._weights[item.evidence_id]
             if weight <= 0:
                 continue
@@ -240,12 +256,17 @@ class Scorer:
                     item.polarity
             origin.sources.add(item.source_id)
             origin.evidence.append(item.evidence_id)
-        return origins, denied
+            origin.actors.add(item.actor)
+        # contested: the origin also denies one of the claims it makes (same actor)
+        contested = {o.key for o in origins.values()
+                     if any((o.key, actor) in denials for actor in o.actors)}
+        return origins, contested
 
     def _value(self, origins: dict[str, Origin], denied: set[str], credibility: int) -> float:
-        total = sum(o.weight * (self.watch.contested if o.key in denied else 1.0)
-                    for o in origins.values())
-        return total * self.watch.credibility[credibility] if origins else 0.0
+        # fsum: exact, so the arrival order of evidence can never change a score
+        total = math.fsum(o.weight * (self.watch.contested if o.key in denied else 1.0)
+                          for o in origins.values())
+        return _clean(total * self.watch.credibility[credibility]) if origins else 0.0
 
     def _past(self, indicator: str, start: datetime) -> float:
         """The final value of a whole calendar bucket."""
@@ -301,7 +322,8 @@ class Scorer:
             origins=ordered, credibility=credibility, median=median, spread=spread,
             anomaly=(value - median) / spread,
             ratio=value / max(mean, self.watch.baseline.floor),
-            excess=max(0.0, value - median - self.watch.baseline.band * spread), cold=cold,
+            excess=_clean(max(0.0, value - median - self.watch.baseline.band * spread)),
+            cold=cold,
             contested=sum(1 for o in ordered if o.key in denied), firm=firm)
         # valid until the oldest item in either window leaves it
         expiry = [t + self.step for t in self.times[indicator][
@@ -321,11 +343,11 @@ class Scorer:
 
     def compose(self, start: datetime, at: datetime,
                 scores: list[IndicatorScore]) -> Snapshot:
-        excess: dict[str, float] = defaultdict(float)
+        parts: dict[str, list[float]] = defaultdict(list)
         for s in scores:
-            excess[s.category] += s.excess
+            parts[s.category].append(s.excess)
+        excess = {c: math.fsum(v) for c, v in sorted(parts.items())}
         pulls: dict[str, float] = {}
-        total = 0.0
         shape = self.watch.index
         for category, amount in excess.items():
             if amount <= 0:
@@ -333,7 +355,7 @@ class Scorer:
             cat = self.watch.category(category)
             pull = cat.weight * (1 - math.exp(-amount / shape.category_scale))
             pulls[category] = -pull if cat.against else pull
-            total += pulls[category]
+        total = math.fsum(pulls.values())
         index = 100 * (1 - math.exp(-max(0.0, total) / shape.scale))
         ordered = tuple(sorted(scores, key=lambda s: (-s.excess, s.indicator)))
         return Snapshot(self.watch.id, self.size, start, at, index,

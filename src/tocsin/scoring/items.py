@@ -41,6 +41,7 @@ class Item:
     origin: str
     grade: str
     source_id: str
+    actor: str | None = None  # who the evidence is about (a claim's maker), if known
 
     @property
     def order(self) -> tuple[datetime, int, int]:
@@ -111,7 +112,7 @@ def _item(row: Any, grades: dict[str, str]) -> Item:
         indicator=row.indicator, category=row.category, severity=int(row.severity),
         polarity=row.polarity, origin=origin_key(row.story_id, row.origin_source_id,
                                                  row.document_id),
-        grade=grade, source_id=row.source_id,
+        grade=grade, source_id=row.source_id, actor=row.actor,
     )
 
 

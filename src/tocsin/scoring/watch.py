@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tocsin.indicators.pack import Pack
 from tocsin.indicators.yamlfile import LINE, PackError, load_yaml, strip_lines
@@ -95,23 +95,48 @@ class Watch(_Strict):
     max_alert_days: float = Field(14, gt=0)
     where: str = ""
 
-    @model_validator(mode="after")
-    def _complete(self) -> Watch:
-        if set(self.reliability) != set(GRADES):
-            raise ValueError(f"reliability needs exactly the grades {list(GRADES)}")
-        if set(self.severity) != {1, 2, 3, 4, 5}:
-            raise ValueError("severity needs the keys 1 to 5")
-        if set(self.polarity) != set(POLARITIES):
-            raise ValueError(f"polarity needs exactly {list(POLARITIES)}")
-        if set(self.credibility) != {1, 2, 3, 4, 5, 6}:
-            raise ValueError("credibility needs the keys 1 to 6")
-        if set(self.levels) != set(LEVELS) or not (
-                0 < self.levels["watch"] < self.levels["warning"] < self.levels["critical"]
-                <= 100):
-            raise ValueError("levels needs 0 < watch < warning < critical <= 100")
-        if len({r.id for r in self.rules}) != len(self.rules):
+    @field_validator("reliability")
+    @classmethod
+    def _grades(cls, value: dict[str, float]) -> dict[str, float]:
+        if set(value) != set(GRADES):
+            raise ValueError(f"needs exactly the grades {list(GRADES)}")
+        return value
+
+    @field_validator("severity")
+    @classmethod
+    def _severities(cls, value: dict[int, float]) -> dict[int, float]:
+        if set(value) != {1, 2, 3, 4, 5}:
+            raise ValueError("needs the keys 1 to 5")
+        return value
+
+    @field_validator("polarity")
+    @classmethod
+    def _polarities(cls, value: dict[str, float]) -> dict[str, float]:
+        if set(value) != set(POLARITIES):
+            raise ValueError(f"needs exactly {list(POLARITIES)}")
+        return value
+
+    @field_validator("credibility")
+    @classmethod
+    def _credibilities(cls, value: dict[int, float]) -> dict[int, float]:
+        if set(value) != {1, 2, 3, 4, 5, 6}:
+            raise ValueError("needs the keys 1 to 6")
+        return value
+
+    @field_validator("levels")
+    @classmethod
+    def _levels(cls, value: dict[str, float]) -> dict[str, float]:
+        if set(value) != set(LEVELS) or not (
+                0 < value["watch"] < value["warning"] < value["critical"] <= 100):
+            raise ValueError("needs 0 < watch < warning < critical <= 100")
+        return value
+
+    @field_validator("rules")
+    @classmethod
+    def _unique(cls, value: tuple[Rule, ...]) -> tuple[Rule, ...]:
+        if len({r.id for r in value}) != len(value):
             raise ValueError("rule ids must be unique")
-        return self
+        return value
 
     def level_of(self, index: float) -> str | None:
         """The highest level ``index`` reaches, or None below `watch`."""
@@ -126,47 +151,50 @@ def level_rank(level: str | None) -> int:
     return LEVELS.index(level) + 1 if level in LEVELS else 0
 
 
-def _check_against_pack(watch: Watch, pack: Pack, where: str) -> None:
-    known_categories = {i.category for i in pack.indicators}
-    known_indicators = {i.id for i in pack.indicators}
-    ids = {e.type: set() for e in pack.entities}  # type: dict[str, set[str]]
+def _check_against_pack(watch: Watch, pack: Pack, file: Path, data: dict[str, Any]) -> None:
+    """Names the watch uses that the pack does not define; each problem with its line."""
+    categories = {i.category for i in pack.indicators}
+    indicators = {i.id for i in pack.indicators}
+    ids: dict[str, set[str]] = {}
     for entity in pack.entities:
         ids.setdefault(entity.type, set()).add(entity.id)
-    problems = [f"unknown category {c!r}" for c in watch.categories
-                if c not in known_categories]
-    problems += [f"category_polarity: unknown category {c!r}" for c in watch.category_polarity
-                 if c not in known_categories]
-    problems += [f"category_polarity.{c}: unknown polarity {p!r}"
-                 for c, factors in watch.category_polarity.items() for p in factors
-                 if p not in POLARITIES]
-    problems += [f"unknown indicator {i!r}" for i in watch.indicators
-                 if i not in known_indicators]
-    for rule in watch.rules:
-        problems += [f"rule {rule.id}: unknown category {c!r}"
-                     for c in sorted(rule.exclude_categories) if c not in known_categories]
-    actor_ids = ids.get("actor", set()) | ids.get("organization", set())
-    problems += [f"scope: unknown actor {a!r}" for a in sorted(watch.scope.actors)
-                 if a not in actor_ids]
-    problems += [f"scope: unknown place {p!r}" for p in sorted(watch.scope.places)
-                 if p not in ids.get("place", set())]
-    problems += [f"scope: unknown weapon {w!r}" for w in sorted(watch.scope.weapons)
-                 if w not in ids.get("weapon", set())]
+    actors = ids.get("actor", set()) | ids.get("organization", set())
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    problems += [(("categories", c), f"unknown category {c!r}") for c in watch.categories
+                 if c not in categories]
+    for c, factors in watch.category_polarity.items():
+        if c not in categories:
+            problems.append((("category_polarity", c), f"unknown category {c!r}"))
+        problems += [(("category_polarity", c), f"unknown polarity {p!r}")
+                     for p in factors if p not in POLARITIES]
+    problems += [(("indicators",), f"unknown indicator {i!r}") for i in watch.indicators
+                 if i not in indicators]
+    for n, rule in enumerate(watch.rules):
+        problems += [(("rules", n), f"rule {rule.id}: unknown category {c!r}")
+                     for c in sorted(rule.exclude_categories) if c not in categories]
+    for kind, known in (("actors", actors), ("places", ids.get("place", set())),
+                        ("weapons", ids.get("weapon", set()))):
+        problems += [(("scope",), f"scope.{kind}: unknown {kind[:-1]} {x!r}")
+                     for x in sorted(getattr(watch.scope, kind)) if x not in known]
     if problems:
-        raise PackError(f"{where}: " + "; ".join(problems))
+        raise PackError("; ".join(
+            f"{file}:{_line_of(data, path) or data.get(LINE, 1)}: {message}"
+            for path, message in problems))
 
 
-def _read(file: Path) -> Watch:
+def _read(file: Path) -> tuple[Watch, dict[str, Any]]:
     data = load_yaml(file)
     if not isinstance(data, dict):
         raise PackError(f"{file}:1: a watch must be a mapping")
     where = f"{file}:{data.get(LINE, 1)}"
     try:
-        return Watch.model_validate({**strip_lines(data), "where": where})
+        return Watch.model_validate({**strip_lines(data), "where": where}), data
     except ValidationError as exc:
         first = exc.errors()[0]
         path = ".".join(str(p) for p in first["loc"])
         line = _line_of(data, first["loc"]) or data.get(LINE, 1)
-        raise PackError(f"{file}:{line}: {path}: {first['msg']}") from exc
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise PackError(f"{file}:{line}: {path}: {message}") from exc
 
 
 def _line_of(data: Any, loc: tuple[Any, ...]) -> int | None:
@@ -188,10 +216,10 @@ def load_watches(pack: Pack) -> dict[str, Watch]:
     """The watches of ``pack``, by id (empty if the pack has none)."""
     watches: dict[str, Watch] = {}
     for file in sorted((pack.path / "watches").glob("*.yaml")):
-        watch = _read(file)
+        watch, data = _read(file)
         if watch.id in watches:
             raise PackError(f"{watch.where}: watch {watch.id!r} is defined twice")
-        _check_against_pack(watch, pack, watch.where)
+        _check_against_pack(watch, pack, file, data)
         watches[watch.id] = watch
     return watches
 
