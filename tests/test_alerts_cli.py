@@ -7,24 +7,30 @@ and in three time-ordered chunks. Tests that change a store work on a copy of it
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 import yaml
 from typer.testing import CliRunner, Result
 
 from tests.conftest import CLI
-from tocsin.alerts.store import review_counts
+from tocsin.alerts.backtest import replay
+from tocsin.alerts.store import alert_live, list_alerts, owe, owed, review, review_counts
 from tocsin.cli import app
+from tocsin.indicators.pack import load_pack
+from tocsin.scoring.watch import load_watches
 from tocsin.store.db import open_store
+from tocsin.store.schema import alert_events, alerts
 
 DEMO = Path(str(resources.files("tocsin.demo")))
 LEVELS = ("watch", "warning", "critical")
@@ -436,3 +442,118 @@ def test_an_unreachable_webhook_does_not_fail_ingest_and_keeps_what_it_missed(
         assert record["channel"].startswith("webhook:http://127.0.0.1:")
         assert record["outcome"] == "failed" and record["reason"]
 
+
+
+# -- the store says what a replay says (defects of the first review) ----------------------
+
+BENCH = Path(__file__).parent.parent / "bench" / "score.py"
+
+
+def synthetic(url: str, days: int, per_day: int) -> None:
+    """The bench's synthetic flow: many outlets, overlapping developments."""
+    spec = importlib.util.spec_from_file_location("bench_score", BENCH)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.fill(url, days, per_day)
+
+
+def as_replay(alert: Any) -> tuple[Any, ...]:
+    return (alert.first_at, alert.last_at, sorted(alert.categories), sorted(alert.rules))
+
+
+def test_one_run_over_parallel_developments_stores_what_replay_gives(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'flow.db'}"
+    synthetic(url, 50, 200)
+    pack = load_pack()
+    watch = load_watches(pack)["russia-nato"]
+    store = open_store(url)
+    try:
+        changes = alert_live(store.engine, pack, [watch], datetime(2024, 1, 1, tzinfo=UTC))
+        drafts = replay(store.engine, pack, watch)
+        rows = sorted(list_alerts(store.engine, limit=10_000), key=lambda r: r.first_at)
+        assert len(drafts) > 3  # parallel developments, some overlapping in time
+        assert [as_replay(r) for r in rows] == [
+            (d.first_at, d.last_at, sorted(d.categories), sorted(d.rules)) for d in drafts]
+        span = watch.max_alert_days * 86400
+        assert all((r.last_at - r.first_at).total_seconds() <= span for r in rows)
+        # each alert is sent once in one run, and only one "raised" event each
+        assert sorted(c.alert_id for c in changes) == sorted(r.id for r in rows)
+        with store.engine.connect() as conn:
+            raised = conn.execute(sa.select(alert_events.c.alert_id, sa.func.count())
+                                  .where(alert_events.c.kind == "raised")
+                                  .group_by(alert_events.c.alert_id)).all()
+        assert {n for _, n in raised} == {1}
+
+        # an analyst rejects the evidence of the first alert: a new evaluation withdraws
+        # or shrinks it, keeps its lifecycle history, and the store still equals replay
+        first = rows[0]
+        with store.engine.connect() as conn:
+            ids = [r[0] for r in conn.execute(sa.text(
+                "select evidence_id from alert_evidence where alert_id = :a"), {"a": first.id})]
+        for evidence_id in ids:
+            review(store.engine, evidence_id, False, "ana")
+        assert owed(store.engine) is not None
+        alert_live(store.engine, pack, [watch], owed(store.engine))  # type: ignore[arg-type]
+        assert owed(store.engine) is None
+        rows = sorted(list_alerts(store.engine, limit=10_000), key=lambda r: r.first_at)
+        drafts = replay(store.engine, pack, watch)
+        assert [as_replay(r) for r in rows] == [
+            (d.first_at, d.last_at, sorted(d.categories), sorted(d.rules)) for d in drafts]
+        with store.engine.connect() as conn:
+            linked = {r[0] for r in conn.execute(sa.text("select evidence_id from alert_evidence"))}
+            state = conn.execute(sa.select(alerts.c.state)
+                                 .where(alerts.c.id == first.id)).scalar()
+        assert not linked & set(ids)
+        if first.id not in {r.id for r in rows}:
+            assert state == "withdrawn"
+    finally:
+        store.close()
+
+
+def test_redetect_keeps_the_evidence_trail_of_alerts(demo_copy: Store) -> None:
+    run = demo_copy.run
+    before = {a["id"]: a for a in lines(run("alerts", "-f", "jsonl", "--limit", "100"))}
+    ok(run("redetect"))
+    for alert_id, alert in before.items():
+        shown = json.loads(ok(run("alert", str(alert_id), "-f", "json")).stdout)
+        assert len(shown["trail"]) == len(alert["evidence"]) > 0
+    # the trail points at the new evidence rows
+    after = {a["id"]: a for a in lines(run("alerts", "-f", "jsonl", "--limit", "100"))}
+    assert all(after[i]["evidence"] for i in before)
+    ok(run("realert"))
+    assert stored(demo_copy) == replayed(demo_copy)
+
+
+def test_alerting_that_did_not_run_is_owed_and_run_by_realert(demo_copy: Store) -> None:
+    run = demo_copy.run
+    expected = stored(demo_copy)
+    store = open_store(demo_copy.url)
+    try:  # alerting was lost (say, interrupted) for the whole store
+        with store.engine.begin() as conn:
+            conn.execute(alerts.delete())
+        owe(store.engine, datetime(2022, 1, 1, tzinfo=UTC))
+    finally:
+        store.close()
+    result = ok(run("realert"))
+    assert "raised" in result.stdout
+    assert stored(demo_copy) == expected
+    assert "nothing owed" in ok(run("realert")).stdout
+
+
+def test_a_broken_channel_is_refused_before_anything_is_stored(tocsin: Any,
+                                                               tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "tocsin.toml").write_text(
+        '[[tocsin.channels]]\nkind = "webhook"\nurl = "http://127.0.0.1:9/x"\n'
+        'secret_env = "TOCSIN_TEST_UNSET_SECRET"\n', encoding="utf-8")
+    doc = tmp_path / "a.jsonl"
+    doc.write_text(json.dumps({"id": "x1", "source": "Wire", "title": "t",
+                               "published_at": "2024-11-19T10:00:00Z",
+                               "text": "Putin signed the revised nuclear doctrine."}) + "\n",
+                   encoding="utf-8")
+    result = tocsin("ingest", str(doc))
+    assert result.exit_code == 1 and "TOCSIN_TEST_UNSET_SECRET" in result.stderr
+    assert "0 documents" in ok(tocsin("documents")).stdout or \
+        ok(tocsin("documents", "-f", "jsonl")).stdout.strip() == ""

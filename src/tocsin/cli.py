@@ -19,8 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tocsin import __version__, cli_alerts, cli_rules, cli_sources, cli_stories
-from tocsin.alerts.channels import ChannelConfig, Dispatcher
-from tocsin.alerts.store import alert_live
+from tocsin.alerts.store import alert_live, owe, owed
 from tocsin.board import render_board
 from tocsin.cli_rules import highlighted
 from tocsin.config import Settings, load_settings
@@ -30,6 +29,7 @@ from tocsin.indicators.pack import load_pack
 from tocsin.model import IngestReport
 from tocsin.pipeline import Inputs, ingest, make_text_stage
 from tocsin.scoring.credibility import credibility, independent_origins
+from tocsin.scoring.items import first_document_time
 from tocsin.scoring.watch import load_watches, select
 from tocsin.store.db import Store, open_store
 from tocsin.store.queries import (
@@ -38,8 +38,9 @@ from tocsin.store.queries import (
     board,
     count_documents,
     document_findings,
-    earliest_evidence,
+    earliest_change,
     get_document,
+    last_document_id,
     list_documents,
     list_quarantine,
 )
@@ -133,46 +134,39 @@ def _print_report(report: IngestReport) -> None:
 
 def run_ingest(context: Context, inputs: Inputs) -> IngestReport:
     settings = context.settings
-    store = context.store()
+    # watches and channels are checked before anything is stored
+    pack = load_pack(settings.pack)
+    watches = select(load_watches(pack), settings.watch)
+    dispatcher = cli_alerts.make_dispatcher(settings, err)
+    store: Store | None = None
     try:
+        store = context.store()
+        history = first_document_time(store.engine)
+        last_id = last_document_id(store.engine)
         stage = make_text_stage(settings.languages, settings.limits)
         detector = context.detector()
         stories = StoriesStage.for_store(store, settings.languages, settings.story_threshold,
                                          settings.story_window_days)
-        with Progress(SpinnerColumn(), TextColumn("ingesting"), BarColumn(),
-                      TextColumn("{task.completed:,} items"), TimeElapsedColumn(),
-                      console=err, transient=True, disable=not err.is_terminal) as bar:
-            task = bar.add_task("ingest", total=None)
-            report = ingest(inputs, store, stage, settings.limits, settings.batch_size,
-                            progress=lambda n: bar.advance(task, n), detector=detector,
-                            stories=stories)
-        if report.run_id is not None:
-            run_alerts(context, store, report.run_id)
+        try:
+            with Progress(SpinnerColumn(), TextColumn("ingesting"), BarColumn(),
+                          TextColumn("{task.completed:,} items"), TimeElapsedColumn(),
+                          console=err, transient=True, disable=not err.is_terminal) as bar:
+                task = bar.add_task("ingest", total=None)
+                report = ingest(inputs, store, stage, settings.limits, settings.batch_size,
+                                progress=lambda n: bar.advance(task, n), detector=detector,
+                                stories=stories)
+        finally:
+            # whatever was stored, even by an interrupted run, is owed alerting
+            owe(store.engine, earliest_change(store.engine, last_id, history))
+        since = owed(store.engine)
+        if since is not None:
+            alert_live(store.engine, pack, watches, since,
+                       on_change=lambda change: dispatcher.dispatch(change.payload))
         return report
     finally:
-        store.close()
-
-
-def run_alerts(context: Context, store: Store, run_id: int) -> None:
-    """Live alerting: re-evaluate the watches from the earliest evidence of the run and
-    deliver what changed to the channels (never blocking for long on a slow one)."""
-    since = earliest_evidence(store, run_id)
-    if since is None:
-        return
-    pack = load_pack(context.settings.pack)
-    watches = select(load_watches(pack), context.settings.watch)
-    configs = context.settings.channels or [ChannelConfig(kind="terminal")]
-    dispatcher = Dispatcher(configs, console=err,
-                            dead_letter=context.settings.data_dir / "undelivered.jsonl")
-    try:
-        alert_live(store.engine, pack, watches, since,
-                   on_change=lambda change: dispatcher.dispatch(change.payload))
-    finally:
-        report = dispatcher.close(timeout=10.0)
-        if report.failed or report.dropped:
-            err.print(Text(f"alerts not delivered: {report.failed} failed, "
-                           f"{report.dropped} dropped (kept in undelivered.jsonl)",
-                           style="yellow"))
+        cli_alerts.close_dispatcher(dispatcher, err)
+        if store is not None:
+            store.close()
 
 
 @app.command("ingest")

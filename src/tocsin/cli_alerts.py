@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -17,20 +18,23 @@ from rich.table import Table
 from rich.text import Text
 
 from tocsin.alerts.backtest import Backtest, backtest, read_timeline, replay
-from tocsin.alerts.channels import render_atom
+from tocsin.alerts.channels import ChannelConfig, Dispatcher, render_atom
 from tocsin.alerts.chart import AlertMark, Milestone, write_chart
 from tocsin.alerts.engine import Draft
 from tocsin.alerts.store import (
+    STATES,
+    alert_live,
     evidence_of,
     get_alert,
     list_alerts,
     move,
+    owed,
     payload,
     review,
 )
 from tocsin.errors import TocsinError
 from tocsin.indicators.pack import load_pack
-from tocsin.scoring.index import Scorer, Snapshot, series
+from tocsin.scoring.index import Scorer, Snapshot, bucket_start, bucket_step, series
 from tocsin.scoring.items import first_document_time, load_items
 from tocsin.scoring.watch import Watch, load_watches, select
 from tocsin.store.schema import documents, evidence, sources, stories
@@ -100,6 +104,11 @@ def draft_table(drafts: list[Draft], title: str) -> Table:
     return table
 
 
+def printable(text: str) -> str:
+    """Untrusted text without control characters (escape sequences reach a terminal)."""
+    return "".join(c if c.isprintable() else " " for c in text)
+
+
 def backtest_table(result: Backtest) -> Table:
     table = Table(title=f"backtest of {result.watch}")
     for column in ("date", "milestone", "categories", "alert", "on day", "lead (h)"):
@@ -107,14 +116,17 @@ def backtest_table(result: Backtest) -> Table:
     for o in result.outcomes:
         lead = o.lead_hours
         table.add_row(
-            o.milestone.day.isoformat(), Text(o.milestone.title),
+            o.milestone.day.isoformat(), Text(printable(o.milestone.title)),
             Text(", ".join(o.milestone.categories)),
             Text(f"{o.level} {o.alert_at:%Y-%m-%d %H:%M}", style="green")
-            if o.alert_at else Text("missed", style="red"),
+            if o.alert_at else Text("missed", style="red") if o.covered
+            else Text("not covered by the store", style="dim"),
             "yes" if o.on_day else "no", f"{lead:+.1f}" if lead is not None else "")
     s = result.summary()
-    table.caption = (f"{s['caught']}/{s['milestones']} milestones alerted "
-                     f"({s['on_day']} on the day), median lead {s['median_lead_hours']} h; "
+    lead = s["median_lead_hours"]
+    table.caption = (f"{s['caught']}/{s['covered']} milestones covered by the store "
+                     f"alerted ({s['on_day']} on the day), median lead "
+                     f"{'-' if lead is None else f'{lead:+.1f}'} h; "
                      f"{s['alerts']} alerts, {s['false_alerts']} false over "
                      f"{s['quiet_days']} quiet days = {s['false_alerts_per_30_quiet_days']} "
                      f"per 30 quiet days")
@@ -141,7 +153,7 @@ def run_backtest(context: Any, timeline: Path, watch_name: str | None, out_dir: 
             rows = [{"date": o.milestone.day.isoformat(), "milestone": o.milestone.title,
                      "categories": ", ".join(o.milestone.categories),
                      "alert": f"{o.level} {o.alert_at:%Y-%m-%d %H:%M}"
-                     if o.alert_at else "missed",
+                     if o.alert_at else "missed" if o.covered else "not covered",
                      "lead (h)": f"{o.lead_hours:+.1f}" if o.lead_hours is not None else ""}
                     for o in result.outcomes]
             write_chart(result.series, chart_milestones, marks, png=png, html=html,
@@ -150,6 +162,22 @@ def run_backtest(context: Any, timeline: Path, watch_name: str | None, out_dir: 
     finally:
         store.close()
     return results
+
+
+def make_dispatcher(settings: Any, err: Console) -> Dispatcher:
+    """The channels of the settings (default: the terminal), checked now."""
+    configs = settings.channels or [ChannelConfig(kind="terminal")]
+    return Dispatcher(configs, console=err, dead_letter=settings.data_dir / "undelivered.jsonl")
+
+
+def close_dispatcher(dispatcher: Dispatcher, err: Console) -> None:
+    """Waits a few seconds at most for deliveries in flight; what is not delivered by
+    then is kept in undelivered.jsonl."""
+    report = dispatcher.close(timeout=10.0)
+    if report.failed or report.dropped:
+        err.print(Text(f"alerts not delivered: {report.failed} failed, "
+                       f"{report.dropped} dropped (kept in undelivered.jsonl)",
+                       style="yellow"))
 
 
 def register(app: typer.Typer, out: Console, err: Console,
@@ -177,7 +205,8 @@ def register(app: typer.Typer, out: Console, err: Console,
         bucket: Annotated[Bucket, typer.Option(help="Bucket size.")] = Bucket.day,
         since: Annotated[str | None, typer.Option("--from", help="First bucket (UTC).")]
         = None,
-        until: Annotated[str | None, typer.Option("--to", help="Last bucket (UTC).")] = None,
+        until: Annotated[str | None, typer.Option("--to", help="Last bucket (UTC), "
+                                                  "inclusive.")] = None,
         every: Annotated[bool, typer.Option("--all", help="Show empty buckets too.")] = False,
         fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
     ) -> None:
@@ -190,7 +219,9 @@ def register(app: typer.Typer, out: Console, err: Console,
             history = first_document_time(store.engine)
             found: list[Snapshot] = []
             for w in watches:
-                items = load_items(store.engine, w, pack, until=end)
+                last = None if end is None else \
+                    bucket_start(end, bucket.value) + bucket_step(bucket.value)
+                items = load_items(store.engine, w, pack, until=last)
                 scorer = Scorer(w, bucket=bucket.value, history_start=history)
                 snaps = series(scorer, items, None, end)
                 found.extend(s for s in snaps if (every or s.indicators)
@@ -226,6 +257,8 @@ def register(app: typer.Typer, out: Console, err: Console,
         fmt: Annotated[AlertsFormat, typer.Option("--format", "-f")] = AlertsFormat.table,
     ) -> None:
         """List the alerts, newest first (`--format atom` prints an Atom feed)."""
+        if state is not None and state not in STATES:
+            raise typer.BadParameter(f"choose among {', '.join(STATES)}", param_hint="--state")
         try:
             store = context(ctx).store()
             rows = list_alerts(store.engine, watch, state, limit)
@@ -332,6 +365,40 @@ def register(app: typer.Typer, out: Console, err: Console,
             fail(exc)
         out.print(Text(f"evidence {evidence_id} marked {verdict} ({by})"))
 
+    @app.command("realert")
+    def realert_command(
+        ctx: typer.Context,
+        since: Annotated[str | None, typer.Option("--from", help="Evaluate again from "
+                                                  "this date (UTC); default: what is "
+                                                  "owed.")] = None,
+    ) -> None:
+        """Run alerting now on what is owed (after reviews, grade changes, `redetect`,
+        an interrupted ingest) or from --from (after editing a watch), storing and
+        delivering what changes."""
+        start = _when(since, "--from")
+        try:
+            ctx_obj = context(ctx)
+            pack, watches = _watches(ctx_obj, None)
+            dispatcher = make_dispatcher(ctx_obj.settings, err)
+            store = ctx_obj.store()
+            try:
+                begin = start or owed(store.engine)
+                changes = [] if begin is None else alert_live(
+                    store.engine, pack, watches, begin,
+                    on_change=lambda change: dispatcher.dispatch(change.payload))
+            finally:
+                store.close()
+                close_dispatcher(dispatcher, err)
+        except TocsinError as exc:
+            fail(exc)
+        if begin is None:
+            out.print(Text("nothing owed: alerts are up to date"))
+            return
+        kinds = Counter(c.event for c in changes)
+        out.print(Text(f"evaluated from {begin:%Y-%m-%d %H:%M} UTC: "
+                       f"{kinds['raised']} raised, {kinds['updated']} updated, "
+                       f"{kinds['withdrawn']} withdrawn"))
+
     @app.command("replay")
     def replay_command(
         ctx: typer.Context,
@@ -391,7 +458,7 @@ def print_backtest(out: Console, err: Console, results: list[tuple[Backtest, Pat
                 _line(out, {"watch": result.watch, "date": o.milestone.day.isoformat(),
                             "title": o.milestone.title,
                             "categories": list(o.milestone.categories),
-                            "alerted": o.caught, "on_day": o.on_day,
+                            "alerted": o.caught, "on_day": o.on_day, "covered": o.covered,
                             "alert_at": o.alert_at.isoformat() if o.alert_at else None,
                             "level": o.level, "first_document": o.first_document.isoformat()
                             if o.first_document else None,

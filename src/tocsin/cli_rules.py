@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from tocsin.alerts.store import review_counts
+from tocsin.alerts.store import owe, review_counts
 from tocsin.analyze import analyze, document_record
 from tocsin.errors import TocsinError
 from tocsin.indicators.detect import run_examples
@@ -22,6 +22,7 @@ from tocsin.indicators.matcher import Evidence
 from tocsin.indicators.pack import load_pack
 from tocsin.model import Document, Rejection
 from tocsin.pipeline import Inputs, make_text_stage
+from tocsin.scoring.items import first_document_time
 from tocsin.stories.attribution import AttributionExtractor, SourceIndex
 from tocsin.stories.evaluate import evaluate_stories
 from tocsin.stories.stage import StoriesStage
@@ -141,11 +142,13 @@ def register(app: typer.Typer, out: Console, err: Console,
             detector = context(ctx).detector(pack)
             store = context(ctx).store()
             documents, evidence = store.redetect(detector.detect, detector.pack.id)
+            owe(store.engine, first_document_time(store.engine))  # scores may change
             store.close()
         except TocsinError as exc:
             fail(exc)
         out.print(Text(f"{documents:,} documents: {evidence:,} pieces of evidence "
-                       f"({detector.pack.id} {detector.pack.version})"))
+                       f"({detector.pack.id} {detector.pack.version}); alerts are brought "
+                       f"up to date by the next ingest or `tocsin realert`"))
 
     @app.command("analyze")
     def analyze_command(

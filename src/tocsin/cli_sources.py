@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from tocsin.alerts.store import owe_source
 from tocsin.errors import TocsinError
 from tocsin.store.registry import (
     GRADE_MEANINGS,
@@ -137,6 +138,7 @@ def register(app: typer.Typer, out: Console, err: Console,
         try:
             store = context(ctx).store()
             source = set_grade(store, key, grade, by or _user(), note)
+            owe_source(store.engine, source["id"])  # the scores of its reports change
             store.close()
         except TocsinError as exc:
             fail(exc)

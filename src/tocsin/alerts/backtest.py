@@ -11,12 +11,14 @@ earliest in-scope evidence of one of its categories, denials left out, in the sa
 window). Lead time = first document - alert, in hours (positive: the alert came
 before the first report; usually it is negative: so many hours after). Days outside
 every milestone's window are quiet; an alert raised on a quiet day is a false alert.
+A milestone outside the store's span of documents is "not covered", not missed.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -29,7 +31,7 @@ from tocsin.alerts.engine import Draft, run
 from tocsin.errors import TocsinError
 from tocsin.indicators.pack import Pack
 from tocsin.scoring.index import Scorer, series
-from tocsin.scoring.items import Item, first_document_time, load_items
+from tocsin.scoring.items import Item, first_document_time, last_document_time, load_items
 from tocsin.scoring.watch import Watch
 
 MAX_TIMELINE_BYTES = 5 * 1024 * 1024
@@ -54,6 +56,7 @@ class Outcome:
     alert_at: datetime | None = None
     level: str | None = None
     first_document: datetime | None = None
+    covered: bool = True  # the store holds documents of the milestone's days
 
     @property
     def caught(self) -> bool:
@@ -92,11 +95,12 @@ class Backtest:
 
     def summary(self) -> dict[str, Any]:
         caught = [o for o in self.outcomes if o.caught]
-        leads = sorted(o.lead_hours for o in caught if o.lead_hours is not None)
+        leads = [o.lead_hours for o in caught if o.lead_hours is not None]
         return {
-            "watch": self.watch, "milestones": len(self.outcomes), "caught": len(caught),
+            "watch": self.watch, "milestones": len(self.outcomes),
+            "covered": sum(1 for o in self.outcomes if o.covered), "caught": len(caught),
             "on_day": sum(1 for o in self.outcomes if o.on_day),
-            "median_lead_hours": round(leads[len(leads) // 2], 1) if leads else None,
+            "median_lead_hours": round(statistics.median(leads), 1) if leads else None,
             "alerts": len(self.alerts), "false_alerts": len(self.false_alerts),
             "quiet_days": self.quiet_days,
             "false_alerts_per_30_quiet_days": round(self.false_per_30, 2),
@@ -105,14 +109,14 @@ class Backtest:
 
 # ------------------------------------------------------------------ timeline
 def _parse_day(value: Any, where: str) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
+    text = str(value).strip()
     try:
-        return date.fromisoformat(str(value).strip()[:10])
+        day = date.fromisoformat(text)
     except ValueError as exc:
         raise TimelineError(f"{where}: not a date (YYYY-MM-DD): {value!r}") from exc
+    if not 1900 <= day.year <= 2200:
+        raise TimelineError(f"{where}: date out of range: {value!r}")
+    return day
 
 
 def _categories(value: Any) -> tuple[str, ...]:
@@ -169,13 +173,15 @@ def read_timeline(path: Path, known_categories: set[str] | None = None) -> list[
         rows = [(f"{path}: milestone {n}", r) for n, r in enumerate(data, start=1)]
     out: list[Milestone] = []
     for where, row in rows:
-        if not isinstance(row, dict) or "date" not in row:
+        if not isinstance(row, dict) or "date" not in row or not str(
+                row.get("title") or "").strip():
             raise TimelineError(f"{where}: needs at least `date` and `title`")
         categories = _categories(row.get("categories"))
         unknown = [c for c in categories if known_categories and c not in known_categories]
         if unknown:
             raise TimelineError(f"{where}: unknown categories {unknown}")
-        out.append(Milestone(_parse_day(row["date"], where), str(row.get("title") or ""),
+        title = "".join(c if c.isprintable() else " " for c in str(row["title"])).strip()
+        out.append(Milestone(_parse_day(row["date"], where), title,
                              categories, where))
     if not out:
         raise TimelineError(f"{path}: the timeline has no milestones")
@@ -185,13 +191,11 @@ def read_timeline(path: Path, known_categories: set[str] | None = None) -> list[
 # ------------------------------------------------------------------ replay
 def replay(engine: Engine, pack: Pack, watch: Watch, since: datetime | None = None,
            until: datetime | None = None) -> list[Draft]:
-    """The alerts ``watch`` would have raised, in time order, as if live. Evidence before
-    ``since`` still feeds the baselines; alerts are checked from ``since`` on."""
-    lookback = timedelta(days=watch.baseline.days + watch.credibility_window_days + 1)
-    items = load_items(engine, watch, pack, since=since - lookback if since else None,
-                       until=until)
-    drafts = run(watch, items, history_start=first_document_time(engine),
-                 evaluate_from=since)
+    """The alerts ``watch`` would have raised, in time order, as if live: what was open
+    or raised from ``since`` (evaluation runs from the start of the store, so that an
+    alert open at ``since`` keeps its own start) until ``until`` (exclusive)."""
+    items = load_items(engine, watch, pack, until=until)
+    drafts = run(watch, items, history_start=first_document_time(engine))
     return [d for d in drafts if since is None or d.last_at >= since]
 
 
@@ -221,10 +225,12 @@ def backtest(engine: Engine, pack: Pack, watch: Watch, milestones: list[Mileston
     busy = {m.day + timedelta(days=k) for m in milestones
             for k in range(-window_days, window_days + 1)}
     span: list[date] = []
-    if items or history:
-        first = (history or items[0].time).date()
-        last = max([items[-1].time.date()] if items else [first])
+    end_of_history = last_document_time(engine)
+    if history and end_of_history:
+        first, last = history.date(), end_of_history.date()
         span = [first + timedelta(days=k) for k in range((last - first).days + 1)]
+    for outcome in outcomes:
+        outcome.covered = bool(span) and span[0] <= outcome.milestone.day <= span[-1]
     quiet = [d for d in span if d not in busy]
     false_alerts = [d for d in drafts if d.first_at.date() not in busy]
     scorer = Scorer(watch, bucket="day", history_start=history)

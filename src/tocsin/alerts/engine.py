@@ -118,7 +118,7 @@ def _check(rule: Rule, scorer: Scorer, snap: Snapshot) -> list[Firing]:
         if snap.level is None or level_rank(snap.level) < level_rank(rule.level):
             return []
         moving = [c for c in snap.moving if rule.applies(c)]
-        driving = [s for s in scores if s.excess > 0]
+        driving = [s for s in scores if s.excess > 0 and snap.pulls.get(s.category, 0) > 0]
         return [Firing(rule.id, rule.kind, snap.level,
                        f"index {snap.index:.0f} reached {snap.level} "
                        f"({', '.join(snap.moving)})",
@@ -149,7 +149,7 @@ def _check(rule: Rule, scorer: Scorer, snap: Snapshot) -> list[Firing]:
     moving = [c for c in snap.moving if rule.applies(c)]
     if len(moving) < rule.min_categories:
         return []
-    driving = [s for s in scores if s.excess > 0]
+    driving = [s for s in scores if s.excess > 0 and snap.pulls.get(s.category, 0) > 0]
     return [Firing(rule.id, rule.kind, rule.level,
                    f"{len(moving)} categories above baseline together: {', '.join(moving)}",
                    tuple(s.indicator for s in driving), tuple(moving),

@@ -1,12 +1,13 @@
 """Alerts in the store: live alerting after ingestion, lifecycle, reviews, queries.
 
-Live alerting re-runs the same engine as ``tocsin replay`` over the part of the store
-that new evidence can change: from the earliest new evidence, back to the start of any
-alert still open then (so that a development keeps one alert), with the baseline
-window before it for history. The alerts it produces are matched to stored ones of the
-same watch whose time spans overlap and that share a category; matches are updated
-(their lifecycle is kept), the others are inserted. So live ingestion, in order, gives
-the alerts a replay gives.
+Live alerting runs the same engine as ``tocsin replay`` over the part of the store that
+new evidence can change: from the earliest new document, back to the start of any alert
+still open then (so that a development keeps one alert), with the baseline window
+before it for history. The stored alerts of that range are then made what the engine
+says: matched one to one (same development), updated with their lifecycle kept, new
+ones inserted, and those no longer raised withdrawn. So the store always says what a
+replay says. What is owed (alerting interrupted; reviews, grade changes, `redetect`)
+is recorded in ``alerting`` and run by the next ingest or ``tocsin realert``.
 """
 
 from __future__ import annotations
@@ -24,17 +25,19 @@ from tocsin.errors import TocsinError
 from tocsin.indicators.pack import Pack
 from tocsin.scoring.items import first_document_time, load_items
 from tocsin.scoring.watch import Watch
-from tocsin.store.queries import latest_reviews
+from tocsin.store.queries import effective_time, latest_reviews
 from tocsin.store.schema import (
     alert_events,
     alert_evidence,
+    alerting,
     alerts,
     documents,
     evidence,
     evidence_reviews,
+    stories,
 )
 
-STATES = ("new", "acknowledged", "confirmed", "dismissed")
+STATES = ("new", "acknowledged", "confirmed", "dismissed", "withdrawn")
 # allowed moves of the lifecycle; confirmed and dismissed can be reopened by acknowledging
 MOVES = {
     "acknowledged": {"new", "confirmed", "dismissed"},
@@ -86,104 +89,175 @@ def payload(row: Any, event: str, evidence_ids: list[int]) -> dict[str, Any]:
     }
 
 
-def save(engine: Engine, pack: Pack, drafts: list[Draft],
-         start: datetime | None = None) -> list[Change]:
-    """Store ``drafts`` (the alerts of one watch from ``start`` on), matching stored ones."""
+def _overlaps(row: Any, draft: Draft) -> bool:
+    return (row.first_at <= draft.last_at and row.last_at >= draft.first_at
+            and bool(set(row.categories) & set(draft.categories)))
+
+
+def save(engine: Engine, pack: Pack, watch: str, drafts: list[Draft],
+         start: datetime) -> list[Change]:
+    """Make the stored alerts of ``watch`` from ``start`` on what ``drafts`` say.
+
+    Each draft claims at most one stored alert of the same development (overlapping
+    span, a category in common; the same first time preferred), and each stored alert
+    is claimed at most once. A claimed alert takes the draft's span, level, evidence and
+    engine events and keeps its lifecycle; an unclaimed draft is a new alert; a stored
+    alert no draft claims any more (late documents, reviews, grade changes) is
+    withdrawn, its history kept."""
     changes: list[Change] = []
     stamp = now()
     with engine.begin() as conn:
+        stored = list(conn.execute(
+            sa.select(alerts).where(alerts.c.watch == watch, alerts.c.first_at >= start,
+                                    alerts.c.state != "withdrawn")
+            .order_by(alerts.c.first_at, alerts.c.id)))
+        claimed: set[int] = set()
         for draft in drafts:
-            if start is not None and draft.last_at < start:
-                continue
-            # the stored alert of the same development: same watch, overlapping time
-            # span, a category in common
-            stored = next((row for row in conn.execute(
-                sa.select(alerts).where(alerts.c.watch == draft.watch,
-                                        alerts.c.first_at <= draft.last_at,
-                                        alerts.c.last_at >= draft.first_at)
-                .order_by(alerts.c.first_at, alerts.c.id))
-                if set(row.categories) & set(draft.categories)), None)
+            candidates = [r for r in stored if r.id not in claimed and _overlaps(r, draft)]
+            candidates.sort(key=lambda r: (r.first_at != draft.first_at, r.first_at, r.id))
+            row = candidates[0] if candidates else None
             snapshot = draft.events[-1].snapshot if draft.events else {}
             values = dict(
                 watch=draft.watch, pack=pack.id, level=draft.level, index=draft.index,
                 first_at=draft.first_at, last_at=draft.last_at, title=_title(conn, draft),
                 categories=draft.categories, indicators=draft.indicators, rules=draft.rules,
                 reasons=draft.reasons, snapshot=snapshot, updated_at=stamp)
-            if stored is None:
+            if row is None:
                 inserted = conn.execute(alerts.insert().values(
                     **values, state="new", created_at=stamp)).inserted_primary_key
                 assert inserted is not None
-                alert_id = inserted[0]
-                known_events: set[tuple[datetime, str]] = set()
-                event = "raised"
+                alert_id, event, before = inserted[0], "raised", set()
             else:
-                alert_id = stored.id
-                if stored.first_at < draft.first_at:
-                    values["first_at"] = stored.first_at
+                claimed.add(row.id)
+                alert_id, event = row.id, "updated"
+                engine_events = (alert_events.c.alert_id == alert_id) & \
+                    (alert_events.c.kind.in_(("raised", "updated")))
+                before = {(r.at, r.kind) for r in conn.execute(
+                    sa.select(alert_events.c.at, alert_events.c.kind).where(engine_events))}
                 conn.execute(alerts.update().where(alerts.c.id == alert_id).values(**values))
-                known_events = {(r.at, r.kind) for r in conn.execute(
-                    sa.select(alert_events.c.at, alert_events.c.kind)
-                    .where(alert_events.c.alert_id == alert_id))}
-                event = "updated"
-            fresh = [e for e in draft.events if (e.at, e.kind) not in known_events]
-            if fresh:
-                conn.execute(alert_events.insert(), [
-                    {"alert_id": alert_id, "at": e.at, "kind": e.kind, "level": e.level,
-                     "index": e.index, "by": "tocsin", "note": "; ".join(e.reasons),
-                     "data": {"rules": e.rules}} for e in fresh])
+                conn.execute(alert_events.delete().where(engine_events))
+            conn.execute(alert_events.insert(), [
+                {"alert_id": alert_id, "at": e.at, "kind": e.kind, "level": e.level,
+                 "index": e.index, "by": "tocsin", "note": "; ".join(e.reasons),
+                 "data": {"rules": e.rules, "categories": e.categories}}
+                for e in draft.events])
             _link_evidence(conn, alert_id, sorted(draft.evidence))
-            if fresh or stored is None:
-                row = conn.execute(sa.select(alerts).where(alerts.c.id == alert_id)).one()
+            if {(e.at, e.kind) for e in draft.events} - before:
+                fresh = conn.execute(sa.select(alerts).where(alerts.c.id == alert_id)).one()
                 changes.append(Change(alert_id, event,
-                                      payload(row, event, sorted(draft.evidence))))
+                                      payload(fresh, event, sorted(draft.evidence))))
+        for row in stored:
+            if row.id in claimed:
+                continue
+            conn.execute(alerts.update().where(alerts.c.id == row.id)
+                         .values(state="withdrawn", updated_at=stamp))
+            conn.execute(alert_events.insert().values(
+                alert_id=row.id, at=stamp, kind="withdrawn", level=row.level,
+                index=row.index, by="tocsin",
+                note="no longer raised when the watch was evaluated again (late documents, "
+                     "reviews, grade or pack changes)", data={"from": row.state}))
+            gone = conn.execute(sa.select(alerts).where(alerts.c.id == row.id)).one()
+            changes.append(Change(row.id, "withdrawn", payload(gone, "withdrawn", [])))
     return changes
 
 
 def _link_evidence(conn: Connection, alert_id: int, ids: list[int]) -> None:
-    known = {r[0] for r in conn.execute(sa.select(alert_evidence.c.evidence_id)
-                                        .where(alert_evidence.c.alert_id == alert_id))}
-    wanted = [i for i in ids if i not in known]
-    for start in range(0, len(wanted), 900):
-        chunk = wanted[start:start + 900]
+    """The alert's evidence becomes exactly ``ids``."""
+    conn.execute(alert_evidence.delete().where(alert_evidence.c.alert_id == alert_id))
+    for start in range(0, len(ids), 900):
         rows = conn.execute(sa.select(evidence.c.id, evidence.c.document_id,
                                       evidence.c.indicator, evidence.c.start)
-                            .where(evidence.c.id.in_(chunk))).all()
+                            .where(evidence.c.id.in_(ids[start:start + 900]))).all()
         if rows:
             conn.execute(alert_evidence.insert(), [
                 {"alert_id": alert_id, "evidence_id": r.id, "document_id": r.document_id,
                  "indicator": r.indicator, "start": r.start} for r in rows])
 
 
-def _horizon(engine: Engine, watch: Watch, since: datetime) -> datetime:
-    """Where re-evaluation must start so that an alert open at ``since`` is rebuilt whole."""
+def horizon(engine: Engine, watch: Watch, since: datetime) -> datetime:
+    """Where evaluation must start so that an alert still open at ``since`` (one that
+    could take updates then) is rebuilt whole, and none is open where it starts."""
     cooldown = timedelta(hours=watch.cooldown_hours)
+    span = timedelta(days=watch.max_alert_days)
     start = since
     with engine.connect() as conn:
         while True:
             earliest = conn.execute(
                 sa.select(sa.func.min(alerts.c.first_at))
-                .where(alerts.c.watch == watch.id, alerts.c.last_at >= start - cooldown,
-                       alerts.c.first_at < start)).scalar()
+                .where(alerts.c.watch == watch.id, alerts.c.state != "withdrawn",
+                       alerts.c.last_at >= start - cooldown, alerts.c.first_at < start,
+                       alerts.c.first_at >= start - span)).scalar()
             if earliest is None or earliest >= start:
                 return start
             start = earliest
 
 
+# ------------------------------------------------------------------ what is owed
+def owed(engine: Engine) -> datetime | None:
+    """The earliest time from which alerting must run again, if any."""
+    with engine.connect() as conn:
+        value = conn.execute(sa.select(alerting.c.pending_since)
+                             .where(alerting.c.key == "*")).scalar()
+    return value if isinstance(value, datetime) else None
+
+
+def owe(engine: Engine, since: datetime | None) -> None:
+    """Record that alerting must run again from ``since`` (the earliest one wins)."""
+    if since is None:
+        return
+    with engine.begin() as conn:
+        current = conn.execute(sa.select(alerting.c.pending_since)
+                               .where(alerting.c.key == "*")).first()
+        if current is None:
+            conn.execute(alerting.insert().values(key="*", pending_since=since,
+                                                  updated_at=now()))
+        elif current.pending_since is None or since < current.pending_since:
+            conn.execute(alerting.update().where(alerting.c.key == "*")
+                         .values(pending_since=since, updated_at=now()))
+
+
+def owe_source(engine: Engine, source_id: str) -> None:
+    """A source's grade changed: alerting is owed from its first report (as publisher or
+    as the origin of a story)."""
+    with engine.connect() as conn:
+        first = conn.execute(
+            sa.select(sa.func.min(effective_time))
+            .select_from(documents.outerjoin(stories, stories.c.id == documents.c.story_id))
+            .where((documents.c.source_id == source_id)
+                   | (stories.c.origin_source_id == source_id))).scalar()
+    owe(engine, first if isinstance(first, datetime) else None)
+
+
+def settle(engine: Engine, since: datetime) -> None:
+    """Alerting ran from ``since``: clear what was owed, unless something earlier was
+    added meanwhile."""
+    with engine.begin() as conn:
+        conn.execute(alerting.update().where(alerting.c.key == "*",
+                                             alerting.c.pending_since >= since)
+                     .values(pending_since=None, updated_at=now()))
+
+
 def alert_live(engine: Engine, pack: Pack, watches: list[Watch], since: datetime,
                on_change: Callable[[Change], None] | None = None) -> list[Change]:
-    """Re-evaluate the watches from ``since`` (the earliest new evidence) and store the
-    alerts. Returns what changed (and hands each change to ``on_change``)."""
+    """Evaluate the watches again from ``since`` (and from anything still owed), store
+    the alerts, clear what was owed. Returns what changed (each change also goes to
+    ``on_change``). If it is interrupted, the debt stays recorded for the next run."""
+    pending = owed(engine)
+    since = min(since, pending) if pending else since
+    owe(engine, since)
     changes: list[Change] = []
     history = first_document_time(engine)
     for watch in watches:
-        start = _horizon(engine, watch, since)
+        start = horizon(engine, watch, since)
         lookback = timedelta(days=watch.baseline.days + watch.credibility_window_days + 1)
         items = load_items(engine, watch, pack, since=start - lookback)
-        drafts = run(watch, items, history_start=history, evaluate_from=start)
-        for change in save(engine, pack, drafts, start):
+        drafts = [d for d in run(watch, items, history_start=history, evaluate_from=start)
+                  if d.first_at >= start]
+        for change in save(engine, pack, watch.id, drafts, start):
             changes.append(change)
             if on_change is not None:
                 on_change(change)
+    settle(engine, since)
     return changes
 
 
@@ -199,6 +273,9 @@ def move(engine: Engine, alert_id: int, state: str, by: str, note: str = "") -> 
         row = conn.execute(sa.select(alerts).where(alerts.c.id == alert_id)).first()
         if row is None:
             raise AlertError(f"no alert {alert_id}")
+        if row.state == "withdrawn":
+            raise AlertError(f"alert {alert_id} was withdrawn (see `tocsin alert "
+                             f"{alert_id}`)")
         if row.state == state:
             raise AlertError(f"alert {alert_id} is already {state}")
         if row.state not in MOVES[state]:
@@ -223,6 +300,9 @@ def review(engine: Engine, evidence_id: int, verdict: bool, by: str, note: str =
             evidence_id=row.id, document_id=row.document_id, pack=row.pack,
             indicator=row.indicator, start=row.start, verdict=verdict, by=by, at=now(),
             note=note))
+        when = conn.execute(sa.select(effective_time)
+                            .where(documents.c.id == row.document_id)).scalar()
+    owe(engine, when)  # the scores change: alerting runs again from there
 
 
 def review_counts(engine: Engine, pack: str) -> dict[str, tuple[int, int]]:
@@ -242,8 +322,9 @@ def list_alerts(engine: Engine, watch: str | None = None, state: str | None = No
     query = sa.select(alerts).order_by(alerts.c.first_at.desc(), alerts.c.id.desc())
     if watch:
         query = query.where(alerts.c.watch == watch)
-    if state:
-        query = query.where(alerts.c.state == state)
+    # withdrawn alerts are shown only when asked for
+    query = query.where(alerts.c.state == state) if state else \
+        query.where(alerts.c.state != "withdrawn")
     with engine.connect() as conn:
         return list(conn.execute(query.limit(limit)))
 

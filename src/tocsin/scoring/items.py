@@ -121,3 +121,10 @@ def first_document_time(engine: Engine) -> datetime | None:
     with engine.connect() as conn:
         value = conn.execute(sa.select(sa.func.min(effective_time))).scalar()
     return value if isinstance(value, datetime) else None
+
+
+def last_document_time(engine: Engine) -> datetime | None:
+    """When the store's history ends."""
+    with engine.connect() as conn:
+        value = conn.execute(sa.select(sa.func.max(effective_time))).scalar()
+    return value if isinstance(value, datetime) else None

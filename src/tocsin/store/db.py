@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from tocsin.errors import StoreError
 from tocsin.model import BatchResult, Document, IngestReport, Rejection
 from tocsin.store.schema import (
+    alert_evidence,
     attributions,
     documents,
     entities,
@@ -45,6 +46,29 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _relink_alert_evidence(conn: sa.Connection, ids: list[int]) -> None:
+    """After evidence of documents ``ids`` was replaced, point the alerts' links at the
+    new rows (same document, indicator and offset); links whose evidence is gone go."""
+    links = conn.execute(sa.select(alert_evidence)
+                         .where(alert_evidence.c.document_id.in_(ids))).all()
+    if not links:
+        return
+    fresh: dict[tuple[int, str, int], int] = {}
+    for row in conn.execute(sa.select(evidence.c.id, evidence.c.document_id,
+                                      evidence.c.indicator, evidence.c.start)
+                            .where(evidence.c.document_id.in_(ids))
+                            .order_by(evidence.c.id)):
+        fresh.setdefault((row.document_id, row.indicator, row.start), row.id)
+    conn.execute(alert_evidence.delete().where(alert_evidence.c.document_id.in_(ids)))
+    kept = {(link.alert_id, fresh[key]): link for link in links
+            if (key := (link.document_id, link.indicator, link.start)) in fresh}
+    if kept:
+        conn.execute(alert_evidence.insert(), [
+            {"alert_id": alert_id, "evidence_id": evidence_id,
+             "document_id": link.document_id, "indicator": link.indicator,
+             "start": link.start} for (alert_id, evidence_id), link in kept.items()])
 
 
 def alembic_config() -> Config:
@@ -219,6 +243,7 @@ class Store:
                     conn.execute(evidence.insert(), evidence_rows)
                 if entity_rows:
                     conn.execute(entities.insert(), entity_rows)
+                _relink_alert_evidence(conn, ids)
                 done += len(rows)
                 found += len(evidence_rows)
                 last_id = ids[-1]

@@ -212,14 +212,27 @@ def board(engine: Engine, days: int = 14, evidence_limit: int = 12) -> Board:
     return result
 
 
-def earliest_evidence(store: Any, run_id: int) -> datetime | None:
-    """When the earliest evidence found by ingest run ``run_id`` was published."""
-    query = (sa.select(sa.func.min(effective_time))
-             .select_from(documents.join(evidence, evidence.c.document_id == documents.c.id))
-             .where(documents.c.run_id == run_id))
-    with store.engine.connect() as conn:
-        value = conn.execute(query).scalar()
-    return value if isinstance(value, datetime) else None
+def last_document_id(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.max(documents.c.id))).scalar() or 0)
+
+
+def earliest_change(engine: Engine, after_id: int,
+                    history_start: datetime | None) -> datetime | None:
+    """From when documents stored after ``after_id`` can change the scores: their
+    earliest evidence, or their earliest document if it comes before the history the
+    store had (the baselines' cold start moves)."""
+    new = documents.c.id > after_id
+    with engine.connect() as conn:
+        with_evidence = conn.execute(
+            sa.select(sa.func.min(effective_time))
+            .select_from(documents.join(evidence, evidence.c.document_id == documents.c.id))
+            .where(new)).scalar()
+        first = conn.execute(sa.select(sa.func.min(effective_time)).where(new)).scalar()
+    found = [t for t in (with_evidence,) if isinstance(t, datetime)]
+    if isinstance(first, datetime) and (history_start is None or first < history_start):
+        found.append(first)
+    return min(found) if found else None
 
 
 def latest_reviews(conn: Any, pack: str) -> dict[tuple[int, str, int], bool]:

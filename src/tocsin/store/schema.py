@@ -281,3 +281,14 @@ evidence_reviews = sa.Table(
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Column("note", sa.Text, nullable=False, server_default=""),
 )
+
+# Alerting still owed: the earliest data time from which the watches must be evaluated
+# again (set before alerting starts and by reviews, grade changes and `redetect`;
+# cleared when alerting has run). One row, key "*".
+alerting = sa.Table(
+    "alerting",
+    metadata,
+    sa.Column("key", sa.String(20), primary_key=True),
+    sa.Column("pending_since", UTCDateTime),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
