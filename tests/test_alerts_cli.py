@@ -557,3 +557,21 @@ def test_a_broken_channel_is_refused_before_anything_is_stored(tocsin: Any,
     assert result.exit_code == 1 and "TOCSIN_TEST_UNSET_SECRET" in result.stderr
     assert "0 documents" in ok(tocsin("documents")).stdout or \
         ok(tocsin("documents", "-f", "jsonl")).stdout.strip() == ""
+
+
+def test_a_dismissed_alert_that_escalates_is_reopened(demo_copy: Store) -> None:
+    run = demo_copy.run
+    warning = next(a for a in lines(run("alerts", "-f", "jsonl", "--limit", "100"))
+                   if a["level"] == "warning")
+    ok(run("dismiss", str(warning["id"]), "--by", "ana", "--note", "noise"))
+    store = open_store(demo_copy.url)
+    try:  # as it stood when it was dismissed: still at the `watch` level
+        with store.engine.begin() as conn:
+            conn.execute(alerts.update().where(alerts.c.id == warning["id"])
+                         .values(level="watch"))
+    finally:
+        store.close()
+    ok(run("realert", "--from", warning["at"][:10]))
+    shown = json.loads(ok(run("alert", str(warning["id"]), "-f", "json")).stdout)
+    assert shown["state"] == "new" and shown["level"] == "warning"
+    assert [e["kind"] for e in shown["events"]][-2:] == ["dismissed", "reopened"]

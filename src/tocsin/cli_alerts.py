@@ -37,6 +37,7 @@ from tocsin.indicators.pack import load_pack
 from tocsin.scoring.index import Scorer, Snapshot, bucket_start, bucket_step, series
 from tocsin.scoring.items import first_document_time, load_items
 from tocsin.scoring.watch import Watch, load_watches, select
+from tocsin.store.queries import latest_reviews
 from tocsin.store.schema import documents, evidence, sources, stories
 
 
@@ -293,6 +294,8 @@ def register(app: typer.Typer, out: Console, err: Console,
         ctx: typer.Context,
         alert_id: Annotated[int, typer.Argument(help="Alert id (from `tocsin alerts`).")],
         fmt: Annotated[str, typer.Option("--format", "-f", help="text or json")] = "text",
+        limit: Annotated[int, typer.Option(min=1, help="Pieces of evidence shown in text "
+                                           "(json gives all).")] = 40,
     ) -> None:
         """Show an alert's evidence trail: why it rang, the sentences, sources, grades
         and echo chains behind it, and its lifecycle."""
@@ -301,7 +304,7 @@ def register(app: typer.Typer, out: Console, err: Console,
         try:
             store = context(ctx).store()
             data = get_alert(store.engine, alert_id)
-            trail = _trail(store.engine, data["links"])
+            trail = _trail(store.engine, data["links"], data["alert"].pack)
             store.close()
         except TocsinError as exc:
             fail(exc)
@@ -314,7 +317,7 @@ def register(app: typer.Typer, out: Console, err: Console,
                                 for e in data["events"]]}
             _line(out, body)
             return
-        _render_alert(out, row, data["events"], trail)
+        _render_alert(out, row, data["events"], trail, limit)
 
     def _move(ctx: typer.Context, alert_id: int, state: str, by: str, note: str) -> None:
         try:
@@ -474,17 +477,20 @@ def demo_timeline() -> Any:
     return resources.files("tocsin.demo").joinpath("timeline.yaml")
 
 
-def _trail(engine: Any, links: list[Any]) -> list[dict[str, Any]]:
+def _trail(engine: Any, links: list[Any], pack: str | None = None) -> list[dict[str, Any]]:
     """The evidence of an alert with its sentence, document, source, grade and story."""
     ids = [link.evidence_id for link in links]
     rows = []
     with engine.connect() as conn:
+        verdicts = latest_reviews(conn, pack) if pack else {}
         for start in range(0, len(ids), 900):
             rows.extend(conn.execute(
                 sa.select(evidence.c.id, evidence.c.indicator, evidence.c.category,
                           evidence.c.severity, evidence.c.polarity, evidence.c.start,
                           evidence.c.end, documents.c.id.label("document_id"),
-                          documents.c.title, documents.c.text, documents.c.url,
+                          documents.c.title, documents.c.url,
+                          sa.func.substr(documents.c.text, evidence.c.start + 1,
+                                         evidence.c.end - evidence.c.start).label("sentence"),
                           documents.c.published_at, documents.c.language,
                           sources.c.name.label("source"), sources.c.grade,
                           documents.c.story_id, stories.c.origin_name, stories.c.chain)
@@ -494,17 +500,18 @@ def _trail(engine: Any, links: list[Any]) -> list[dict[str, Any]]:
                 .where(evidence.c.id.in_(ids[start:start + 900]))))
     rows.sort(key=lambda r: (r.published_at or datetime.min.replace(tzinfo=UTC), r.id))
     return [{"evidence": r.id, "indicator": r.indicator, "category": r.category,
-             "severity": r.severity, "polarity": r.polarity, "sentence": r.text[r.start:r.end],
+             "severity": r.severity, "polarity": r.polarity, "sentence": r.sentence,
              "document": r.document_id, "title": r.title, "url": r.url,
              "published_at": r.published_at, "language": r.language, "source": r.source,
              "grade": r.grade, "story": r.story_id, "origin": r.origin_name,
+             "review": verdicts.get((r.document_id, r.indicator, r.start)),
              "chain": [f"{link['source']}" + (f" < {link['cites']}" if link.get("cites")
                                               else "") for link in (r.chain or [])]}
             for r in rows]
 
 
 def _render_alert(out: Console, row: Any, events: list[Any],
-                  trail: list[dict[str, Any]]) -> None:
+                  trail: list[dict[str, Any]], limit: int = 40) -> None:
     out.print(Text(f"alert {row.id} · {row.watch} · ", style="bold")
               + Text(f"{row.level}", style=_level_style(row.level))
               + Text(f" · index {row.index:.0f} · {row.state}"))
@@ -535,15 +542,20 @@ def _render_alert(out: Console, row: Any, events: list[Any],
                           f"{s['anomaly']:.1f}")
         out.print(table)
     out.print(Text(f"\nevidence ({len(trail)})", style="bold"))
-    for t in trail:
+    for t in trail[:limit]:
         when = t["published_at"].strftime("%Y-%m-%d %H:%M") if t["published_at"] else "?"
         out.print(Text(f"  #{t['evidence']} {t['indicator']} [{t['polarity']}] · {when} · "
                        f"{t['source']} (grade {t['grade']}) · doc {t['document']}",
                        style="bold"))
         out.print(Text(f"    “{t['sentence']}”"))
+        if t["review"] is not None:
+            out.print(Text(f"    reviewed: {'true' if t['review'] else 'false'} detection",
+                           style="dim"))
         if t["chain"] and len(t["chain"]) > 1:
             out.print(Text(f"    story {t['story']}, origin {t['origin']}: "
                            + "; ".join(t["chain"]), style="dim"))
+    if len(trail) > limit:
+        out.print(Text(f"  ... {len(trail) - limit} more (--limit, or -f json)", style="dim"))
     out.print(Text("\nlifecycle", style="bold"))
     for e in events:
         who = f" by {e.by}" if e.by else ""

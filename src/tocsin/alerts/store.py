@@ -24,7 +24,7 @@ from tocsin.alerts.engine import Draft, run
 from tocsin.errors import TocsinError
 from tocsin.indicators.pack import Pack
 from tocsin.scoring.items import first_document_time, load_items
-from tocsin.scoring.watch import Watch
+from tocsin.scoring.watch import Watch, level_rank
 from tocsin.store.queries import effective_time, latest_reviews
 from tocsin.store.schema import (
     alert_events,
@@ -134,6 +134,14 @@ def save(engine: Engine, pack: Pack, watch: str, drafts: list[Draft],
                     (alert_events.c.kind.in_(("raised", "updated")))
                 before = {(r.at, r.kind) for r in conn.execute(
                     sa.select(alert_events.c.at, alert_events.c.kind).where(engine_events))}
+                if row.state == "dismissed" and level_rank(draft.level) > level_rank(row.level):
+                    # dismissed, then it escalated: it needs a look again
+                    values["state"] = "new"
+                    conn.execute(alert_events.insert().values(
+                        alert_id=alert_id, at=stamp, kind="reopened", level=draft.level,
+                        index=draft.index, by="tocsin",
+                        note=f"rose from {row.level} to {draft.level} after it was dismissed",
+                        data={"from": row.state}))
                 conn.execute(alerts.update().where(alerts.c.id == alert_id).values(**values))
                 conn.execute(alert_events.delete().where(engine_events))
             conn.execute(alert_events.insert(), [
