@@ -563,7 +563,6 @@ def test_a_dismissed_alert_that_escalates_is_reopened(demo_copy: Store) -> None:
     run = demo_copy.run
     warning = next(a for a in lines(run("alerts", "-f", "jsonl", "--limit", "100"))
                    if a["level"] == "warning")
-    ok(run("dismiss", str(warning["id"]), "--by", "ana", "--note", "noise"))
     store = open_store(demo_copy.url)
     try:  # as it stood when it was dismissed: still at the `watch` level
         with store.engine.begin() as conn:
@@ -571,7 +570,35 @@ def test_a_dismissed_alert_that_escalates_is_reopened(demo_copy: Store) -> None:
                          .values(level="watch"))
     finally:
         store.close()
+    ok(run("dismiss", str(warning["id"]), "--by", "ana", "--note", "noise"))
     ok(run("realert", "--from", warning["at"][:10]))
     shown = json.loads(ok(run("alert", str(warning["id"]), "-f", "json")).stdout)
     assert shown["state"] == "new" and shown["level"] == "warning"
     assert [e["kind"] for e in shown["events"]][-2:] == ["dismissed", "reopened"]
+    # dismissed at `warning`, it is not reopened while it stays at `warning`
+    ok(run("dismiss", str(warning["id"]), "--by", "ana", "--note", "still noise"))
+    ok(run("realert", "--from", warning["at"][:10]))
+    shown = json.loads(ok(run("alert", str(warning["id"]), "-f", "json")).stdout)
+    assert shown["state"] == "dismissed"
+
+
+def test_documents_stored_by_a_killed_run_are_alerted_by_the_next_one(demo_copy: Store,
+                                                                      tmp_path: Path) -> None:
+    """Alerting is owed for every document stored since it last ran, even when the run
+    that stored them was killed before alerting (nothing in Python could record it)."""
+    run = demo_copy.run
+    expected = stored(demo_copy)
+    store = open_store(demo_copy.url)
+    try:  # as after `kill -9` during ingest: documents stored, alerting never ran
+        with store.engine.begin() as conn:
+            conn.execute(alerts.delete())
+            conn.execute(sa.text("update alerting set covered = 0, pending_since = null"))
+    finally:
+        store.close()
+    benign = tmp_path / "one.jsonl"
+    benign.write_text(json.dumps({"id": "late-1", "source": "Northgate Wire",
+                                  "title": "Weather", "text": "Rain in Kyiv today.",
+                                  "published_at": "2025-11-29T10:00:00Z"}) + "\n",
+                      encoding="utf-8")
+    ok(run("ingest", str(benign)))
+    assert stored(demo_copy) == expected

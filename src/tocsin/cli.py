@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tocsin import __version__, cli_alerts, cli_rules, cli_sources, cli_stories
-from tocsin.alerts.store import alert_live, owe, owed
+from tocsin.alerts.store import alert_live
 from tocsin.board import render_board
 from tocsin.cli_rules import highlighted
 from tocsin.config import Settings, load_settings
@@ -29,7 +29,6 @@ from tocsin.indicators.pack import load_pack
 from tocsin.model import IngestReport
 from tocsin.pipeline import Inputs, ingest, make_text_stage
 from tocsin.scoring.credibility import credibility, independent_origins
-from tocsin.scoring.items import first_document_time
 from tocsin.scoring.watch import load_watches, select
 from tocsin.store.db import Store, open_store
 from tocsin.store.queries import (
@@ -38,9 +37,7 @@ from tocsin.store.queries import (
     board,
     count_documents,
     document_findings,
-    earliest_change,
     get_document,
-    last_document_id,
     list_documents,
     list_quarantine,
 )
@@ -141,27 +138,22 @@ def run_ingest(context: Context, inputs: Inputs) -> IngestReport:
     store: Store | None = None
     try:
         store = context.store()
-        history = first_document_time(store.engine)
-        last_id = last_document_id(store.engine)
         stage = make_text_stage(settings.languages, settings.limits)
         detector = context.detector()
         stories = StoriesStage.for_store(store, settings.languages, settings.story_threshold,
                                          settings.story_window_days)
-        try:
-            with Progress(SpinnerColumn(), TextColumn("ingesting"), BarColumn(),
-                          TextColumn("{task.completed:,} items"), TimeElapsedColumn(),
-                          console=err, transient=True, disable=not err.is_terminal) as bar:
-                task = bar.add_task("ingest", total=None)
-                report = ingest(inputs, store, stage, settings.limits, settings.batch_size,
-                                progress=lambda n: bar.advance(task, n), detector=detector,
-                                stories=stories)
-        finally:
-            # whatever was stored, even by an interrupted run, is owed alerting
-            owe(store.engine, earliest_change(store.engine, last_id, history))
-        since = owed(store.engine)
-        if since is not None:
-            alert_live(store.engine, pack, watches, since,
-                       on_change=lambda change: dispatcher.dispatch(change.payload))
+        with Progress(SpinnerColumn(), TextColumn("ingesting"), BarColumn(),
+                      TextColumn("{task.completed:,} items"), TimeElapsedColumn(),
+                      console=err, transient=True, disable=not err.is_terminal) as bar:
+            task = bar.add_task("ingest", total=None)
+            report = ingest(inputs, store, stage, settings.limits, settings.batch_size,
+                            progress=lambda n: bar.advance(task, n), detector=detector,
+                            stories=stories)
+        # documents stored since alerting last ran (by this run, or by one that was
+        # killed) and any recorded debt are evaluated now
+        alert_live(store.engine, pack, watches, None,
+                   on_change=lambda change: dispatcher.dispatch(change.payload),
+                   complete=settings.watch is None)
         return report
     finally:
         cli_alerts.close_dispatcher(dispatcher, err)

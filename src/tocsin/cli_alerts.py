@@ -385,10 +385,12 @@ def register(app: typer.Typer, out: Console, err: Console,
             dispatcher = make_dispatcher(ctx_obj.settings, err)
             store = ctx_obj.store()
             try:
-                begin = start or owed(store.engine)
+                starts = [t for t in (start, owed(store.engine)) if t is not None]
+                begin = min(starts) if starts else None
                 changes = [] if begin is None else alert_live(
                     store.engine, pack, watches, begin,
-                    on_change=lambda change: dispatcher.dispatch(change.payload))
+                    on_change=lambda change: dispatcher.dispatch(change.payload),
+                    complete=ctx_obj.settings.watch is None)
             finally:
                 store.close()
                 close_dispatcher(dispatcher, err)

@@ -141,8 +141,9 @@ def register(app: typer.Typer, out: Console, err: Console,
         try:
             detector = context(ctx).detector(pack)
             store = context(ctx).store()
+            # scores may change: alerting is owed (recorded first, in case it stops)
+            owe(store.engine, first_document_time(store.engine))
             documents, evidence = store.redetect(detector.detect, detector.pack.id)
-            owe(store.engine, first_document_time(store.engine))  # scores may change
             store.close()
         except TocsinError as exc:
             fail(exc)

@@ -16,6 +16,7 @@ from rich.text import Text
 
 from tocsin.alerts.store import owe_source
 from tocsin.errors import TocsinError
+from tocsin.store.db import slugify
 from tocsin.store.registry import (
     GRADE_MEANINGS,
     add_source,
@@ -153,6 +154,8 @@ def register(app: typer.Typer, out: Console, err: Console,
             records = load_registry_file(path)
             store = context(ctx).store()
             store.upsert_sources(records, changed_by=_user(), note=f"loaded from {path.name}")
+            for record in records:  # grades may have changed: alerting is owed
+                owe_source(store.engine, str(record.get("id") or slugify(record["name"])))
             store.close()
         except TocsinError as exc:
             fail(exc)

@@ -25,7 +25,12 @@ from tocsin.errors import TocsinError
 from tocsin.indicators.pack import Pack
 from tocsin.scoring.items import first_document_time, load_items
 from tocsin.scoring.watch import Watch, level_rank
-from tocsin.store.queries import effective_time, latest_reviews
+from tocsin.store.queries import (
+    earliest_change,
+    effective_time,
+    last_document_id,
+    latest_reviews,
+)
 from tocsin.store.schema import (
     alert_events,
     alert_evidence,
@@ -126,15 +131,17 @@ def save(engine: Engine, pack: Pack, watch: str, drafts: list[Draft],
                 inserted = conn.execute(alerts.insert().values(
                     **values, state="new", created_at=stamp)).inserted_primary_key
                 assert inserted is not None
-                alert_id, event, before = inserted[0], "raised", set()
+                alert_id, event, before, reopened = inserted[0], "raised", set(), False
             else:
                 claimed.add(row.id)
                 alert_id, event = row.id, "updated"
                 engine_events = (alert_events.c.alert_id == alert_id) & \
                     (alert_events.c.kind.in_(("raised", "updated")))
-                before = {(r.at, r.kind) for r in conn.execute(
-                    sa.select(alert_events.c.at, alert_events.c.kind).where(engine_events))}
-                if row.state == "dismissed" and level_rank(draft.level) > level_rank(row.level):
+                before = {_event_key(r.at, r.kind, r.level, r.data) for r in conn.execute(
+                    sa.select(alert_events).where(engine_events))}
+                reopened = row.state == "dismissed" and level_rank(draft.level) > level_rank(
+                    _dismissed_at_level(conn, row.id, row.level))
+                if reopened:
                     # dismissed, then it escalated: it needs a look again
                     values["state"] = "new"
                     conn.execute(alert_events.insert().values(
@@ -150,7 +157,10 @@ def save(engine: Engine, pack: Pack, watch: str, drafts: list[Draft],
                  "data": {"rules": e.rules, "categories": e.categories}}
                 for e in draft.events])
             _link_evidence(conn, alert_id, sorted(draft.evidence))
-            if {(e.at, e.kind) for e in draft.events} - before:
+            after = {_event_key(e.at, e.kind, e.level, {"rules": e.rules,
+                                                        "categories": e.categories})
+                     for e in draft.events}
+            if after - before or reopened:
                 fresh = conn.execute(sa.select(alerts).where(alerts.c.id == alert_id)).one()
                 changes.append(Change(alert_id, event,
                                       payload(fresh, event, sorted(draft.evidence))))
@@ -167,6 +177,24 @@ def save(engine: Engine, pack: Pack, watch: str, drafts: list[Draft],
             gone = conn.execute(sa.select(alerts).where(alerts.c.id == row.id)).one()
             changes.append(Change(row.id, "withdrawn", payload(gone, "withdrawn", [])))
     return changes
+
+
+def _event_key(at: datetime, kind: str, level: str | None,
+               data: Any) -> tuple[Any, ...]:
+    """What an engine event says (to tell whether re-evaluation changed it)."""
+    data = data or {}
+    return (at, kind, level, tuple(data.get("rules") or ()),
+            tuple(data.get("categories") or ()))
+
+
+def _dismissed_at_level(conn: Connection, alert_id: int, fallback: str) -> str:
+    """The level the alert had when an analyst last dismissed it."""
+    level = conn.execute(sa.select(alert_events.c.level)
+                         .where(alert_events.c.alert_id == alert_id,
+                                alert_events.c.kind == "dismissed")
+                         .order_by(alert_events.c.at.desc(), alert_events.c.id.desc())
+                         .limit(1)).scalar()
+    return str(level) if level else fallback
 
 
 def _link_evidence(conn: Connection, alert_id: int, ids: list[int]) -> None:
@@ -201,27 +229,55 @@ def horizon(engine: Engine, watch: Watch, since: datetime) -> datetime:
 
 
 # ------------------------------------------------------------------ what is owed
-def owed(engine: Engine) -> datetime | None:
-    """The earliest time from which alerting must run again, if any."""
+@dataclass(frozen=True)
+class Debt:
+    since: datetime | None  # the earliest time owed by reviews, grades, redetect
+    covered: int  # documents up to this id have been taken into account
+    version: int  # bumped by every debt recorded
+
+
+def owed_state(engine: Engine) -> Debt:
     with engine.connect() as conn:
-        value = conn.execute(sa.select(alerting.c.pending_since)
-                             .where(alerting.c.key == "*")).scalar()
+        row = conn.execute(sa.select(alerting).where(alerting.c.key == "*")).first()
+    if row is None:
+        return Debt(None, 0, 0)
+    return Debt(row.pending_since, row.covered, row.version)
+
+
+def owed(engine: Engine) -> datetime | None:
+    """The earliest time from which alerting must run again, if any: recorded debts, and
+    documents stored since alerting last ran (even by a run that was killed)."""
+    debt = owed_state(engine)
+    found = [debt.since] if debt.since else []
+    change = earliest_change(engine, debt.covered, _history_before(engine, debt.covered))
+    if change is not None:
+        found.append(change)
+    return min(found) if found else None
+
+
+def _history_before(engine: Engine, covered: int) -> datetime | None:
+    with engine.connect() as conn:
+        value = conn.execute(sa.select(sa.func.min(effective_time))
+                             .where(documents.c.id <= covered)).scalar()
     return value if isinstance(value, datetime) else None
 
 
 def owe(engine: Engine, since: datetime | None) -> None:
-    """Record that alerting must run again from ``since`` (the earliest one wins)."""
+    """Record that alerting must run again from ``since`` (the earliest one wins); one
+    statement, so that concurrent debts cannot overwrite each other."""
     if since is None:
         return
     with engine.begin() as conn:
-        current = conn.execute(sa.select(alerting.c.pending_since)
-                               .where(alerting.c.key == "*")).first()
-        if current is None:
-            conn.execute(alerting.insert().values(key="*", pending_since=since,
-                                                  updated_at=now()))
-        elif current.pending_since is None or since < current.pending_since:
-            conn.execute(alerting.update().where(alerting.c.key == "*")
-                         .values(pending_since=since, updated_at=now()))
+        done = conn.execute(
+            alerting.update().where(alerting.c.key == "*")
+            .values(pending_since=sa.case(
+                (alerting.c.pending_since.is_(None), since),
+                (alerting.c.pending_since > since, since),
+                else_=alerting.c.pending_since),
+                version=alerting.c.version + 1, updated_at=now()))
+        if done.rowcount == 0:
+            conn.execute(alerting.insert().values(key="*", pending_since=since, covered=0,
+                                                  version=1, updated_at=now()))
 
 
 def owe_source(engine: Engine, source_id: str) -> None:
@@ -236,23 +292,34 @@ def owe_source(engine: Engine, source_id: str) -> None:
     owe(engine, first if isinstance(first, datetime) else None)
 
 
-def settle(engine: Engine, since: datetime) -> None:
-    """Alerting ran from ``since``: clear what was owed, unless something earlier was
-    added meanwhile."""
+def settle(engine: Engine, seen: Debt, covered: int) -> None:
+    """Alerting ran over what ``seen`` recorded and documents up to ``covered``: clear
+    the debt unless a new one was recorded meanwhile (then only advance ``covered``)."""
     with engine.begin() as conn:
+        conn.execute(alerting.update().where(alerting.c.key == "*")
+                     .values(covered=sa.func.max(alerting.c.covered, covered)
+                             if engine.dialect.name == "sqlite"
+                             else sa.func.greatest(alerting.c.covered, covered),
+                             updated_at=now()))
         conn.execute(alerting.update().where(alerting.c.key == "*",
-                                             alerting.c.pending_since >= since)
-                     .values(pending_since=None, updated_at=now()))
+                                             alerting.c.version == seen.version)
+                     .values(pending_since=None))
 
 
-def alert_live(engine: Engine, pack: Pack, watches: list[Watch], since: datetime,
-               on_change: Callable[[Change], None] | None = None) -> list[Change]:
-    """Evaluate the watches again from ``since`` (and from anything still owed), store
-    the alerts, clear what was owed. Returns what changed (each change also goes to
-    ``on_change``). If it is interrupted, the debt stays recorded for the next run."""
+def alert_live(engine: Engine, pack: Pack, watches: list[Watch], since: datetime | None,
+               on_change: Callable[[Change], None] | None = None,
+               complete: bool = True) -> list[Change]:
+    """Evaluate the watches again from ``since`` and from anything owed, store the
+    alerts, and (when ``complete``: every watch of the pack was evaluated) clear what was
+    owed. Returns what changed (each change also goes to ``on_change``). If it is
+    interrupted or killed, the debt stays recorded for the next run."""
+    seen = owed_state(engine)
+    top = last_document_id(engine)
     pending = owed(engine)
-    since = min(since, pending) if pending else since
-    owe(engine, since)
+    starts = [t for t in (since, pending) if t is not None]
+    if not starts:
+        return []
+    since = min(starts)
     changes: list[Change] = []
     history = first_document_time(engine)
     for watch in watches:
@@ -265,7 +332,8 @@ def alert_live(engine: Engine, pack: Pack, watches: list[Watch], since: datetime
             changes.append(change)
             if on_change is not None:
                 on_change(change)
-    settle(engine, since)
+    if complete:
+        settle(engine, seen, top)
     return changes
 
 

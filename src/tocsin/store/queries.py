@@ -220,14 +220,17 @@ def last_document_id(engine: Engine) -> int:
 def earliest_change(engine: Engine, after_id: int,
                     history_start: datetime | None) -> datetime | None:
     """From when documents stored after ``after_id`` can change the scores: their
-    earliest evidence, or their earliest document if it comes before the history the
-    store had (the baselines' cold start moves)."""
+    earliest evidence or that of the stories they joined, or their earliest document if
+    it comes before the history the store had (the baselines' cold start moves)."""
     new = documents.c.id > after_id
+    # stories the new documents joined: their origin (and so the grade and the
+    # independence of older evidence) may have changed
+    touched = sa.select(documents.c.story_id).where(new, documents.c.story_id.is_not(None))
     with engine.connect() as conn:
         with_evidence = conn.execute(
             sa.select(sa.func.min(effective_time))
             .select_from(documents.join(evidence, evidence.c.document_id == documents.c.id))
-            .where(new)).scalar()
+            .where(new | documents.c.story_id.in_(touched))).scalar()
         first = conn.execute(sa.select(sa.func.min(effective_time)).where(new)).scalar()
     found = [t for t in (with_evidence,) if isinstance(t, datetime)]
     if isinstance(first, datetime) and (history_start is None or first < history_start):

@@ -283,12 +283,16 @@ evidence_reviews = sa.Table(
 )
 
 # Alerting still owed: the earliest data time from which the watches must be evaluated
-# again (set before alerting starts and by reviews, grade changes and `redetect`;
-# cleared when alerting has run). One row, key "*".
+# again (set by reviews, grade changes, `redetect`), `covered` = the last document id
+# alerting has taken into account (documents after it are owed even if a run was
+# killed), `version` = bumped by every new debt, so that alerting clears only what it
+# saw. One row, key "*", created by the migration.
 alerting = sa.Table(
     "alerting",
     metadata,
     sa.Column("key", sa.String(20), primary_key=True),
     sa.Column("pending_since", UTCDateTime),
+    sa.Column("covered", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("version", sa.Integer, nullable=False, server_default="0"),
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
