@@ -24,12 +24,11 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from tocsin.alerts.channels import (
-    ATOM_NS,
     ChannelConfig,
     Dispatcher,
     _backoff_delay,
-    render_atom,
 )
+from tocsin.alerts.feed import ATOM_NS, render_atom
 from tocsin.errors import ConfigError
 
 A = f"{{{ATOM_NS}}}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -179,17 +179,6 @@ def ingest_command(
         raise typer.Exit(EXIT_REJECTED)
 
 
-def _parse_day(value: str | None, option: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{value!r} is not an ISO date (YYYY-MM-DD)",
-                                 param_hint=option) from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
@@ -213,8 +202,8 @@ def documents_command(
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
 ) -> None:
     """List stored documents, newest first."""
-    where = DocumentFilter(language, source, _parse_day(since, "--since"),
-                           _parse_day(until, "--until"))
+    where = DocumentFilter(language, source, cli_alerts.parse_when(since, "--since"),
+                           cli_alerts.parse_when(until, "--until"))
     try:
         store = _context(ctx).store()
         rows = list_documents(store.engine, where, limit, offset)

@@ -18,9 +18,10 @@ from rich.table import Table
 from rich.text import Text
 
 from tocsin.alerts.backtest import Backtest, backtest, read_timeline, replay
-from tocsin.alerts.channels import ChannelConfig, Dispatcher, render_atom
+from tocsin.alerts.channels import ChannelConfig, Dispatcher
 from tocsin.alerts.chart import AlertMark, Milestone, write_chart
 from tocsin.alerts.engine import Draft
+from tocsin.alerts.feed import render_atom
 from tocsin.alerts.store import (
     STATES,
     alert_live,
@@ -72,13 +73,14 @@ def _line(out: Console, obj: dict[str, Any]) -> None:
               highlight=False, soft_wrap=True)
 
 
-def _when(value: str | None, option: str) -> datetime | None:
+def parse_when(value: str | None, option: str) -> datetime | None:
+    """An ISO date or time from the command line; UTC unless it says otherwise."""
     if value is None:
         return None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise typer.BadParameter(f"{value!r} is not an ISO date or time",
+        raise typer.BadParameter(f"{value!r} is not an ISO date (YYYY-MM-DD) or time",
                                  param_hint=option) from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
@@ -212,7 +214,7 @@ def register(app: typer.Typer, out: Console, err: Console,
         fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
     ) -> None:
         """The escalation index per bucket, explained by category and indicator."""
-        start, end = _when(since, "--from"), _when(until, "--to")
+        start, end = parse_when(since, "--from"), parse_when(until, "--to")
         try:
             ctx_obj = context(ctx)
             pack, watches = _watches(ctx_obj, watch)
@@ -378,7 +380,7 @@ def register(app: typer.Typer, out: Console, err: Console,
         """Run alerting now on what is owed (after reviews, grade changes, `redetect`,
         an interrupted ingest) or from --from (after editing a watch), storing and
         delivering what changes."""
-        start = _when(since, "--from")
+        start = parse_when(since, "--from")
         try:
             ctx_obj = context(ctx)
             pack, watches = _watches(ctx_obj, None)
@@ -416,7 +418,7 @@ def register(app: typer.Typer, out: Console, err: Console,
     ) -> None:
         """Re-run scoring and alerting over the store in time order, as if live, and
         print the alerts it would have raised (nothing is stored or sent)."""
-        start, end = _when(since, "--from"), _when(until, "--to")
+        start, end = parse_when(since, "--from"), parse_when(until, "--to")
         try:
             ctx_obj = context(ctx)
             pack, watches = _watches(ctx_obj, watch)

@@ -52,7 +52,6 @@ class Milestone:
 @dataclass
 class Outcome:
     milestone: Milestone
-    alert_id: int | None = None  # index in the replay's alert list (1-based)
     alert_at: datetime | None = None
     level: str | None = None
     first_document: datetime | None = None
@@ -214,12 +213,12 @@ def backtest(engine: Engine, pack: Pack, watch: Watch, milestones: list[Mileston
         low, high = _midnight(m.day) - window, _midnight(m.day) + window + timedelta(days=1)
         outcome = Outcome(m)
         outcome.first_document = _first_document(items, m, low, high)
-        for number, draft in enumerate(drafts, start=1):
+        for draft in drafts:
             for event in draft.events:
                 relevant = not m.categories or set(event.categories) & set(m.categories)
                 if low <= event.at < high and relevant and (
                         outcome.alert_at is None or event.at < outcome.alert_at):
-                    outcome.alert_id, outcome.alert_at = number, event.at
+                    outcome.alert_at = event.at
                     outcome.level = event.level
         outcomes.append(outcome)
     busy = {m.day + timedelta(days=k) for m in milestones

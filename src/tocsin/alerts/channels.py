@@ -34,26 +34,27 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, Literal
-from xml.etree.ElementTree import ParseError
 
 import httpx
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring as safe_fromstring
-from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from rich.console import Console
 from rich.text import Text
 
 from tocsin import __version__
+from tocsin.alerts.feed import (
+    FeedError,
+    describe,
+    headline,
+    index_text,
+    plain,
+    read_atom,
+    render_atom,
+    rfc3339,
+)
 from tocsin.errors import ConfigError
 
 MAX_BACKOFF = 60.0
 ATOM_ENTRIES = 200
-ATOM_NS = "http://www.w3.org/2005/Atom"
-TOCSIN_NS = "urn:tocsin:atom"
-# C0/C1 controls (escape sequences drive terminals), bidi overrides (they reorder what a
-# reader sees) and lone surrogates (not encodable). Newlines and tabs are kept.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _LINE_BREAKS = re.compile("[\x85\u2028\u2029]")
 _QUEUED = {"timeout", "retries", "backoff", "queue_size"}
 _APPLIES = {"terminal": set(), "jsonl": {"path"}, "atom": {"path"},
@@ -200,84 +201,6 @@ class Dispatcher:
         return True
 
 
-def render_atom(payloads: list[dict[str, Any]], *, feed_id: str, title: str,
-                updated: datetime) -> bytes:
-    """An Atom 1.0 feed with one entry per payload, in the order given; lxml escapes text."""
-    feed = etree.Element(f"{{{ATOM_NS}}}feed", nsmap={None: ATOM_NS, "tocsin": TOCSIN_NS})
-    _sub(feed, "id", feed_id)
-    _sub(feed, "title", title)
-    _sub(feed, "updated", _rfc3339(updated))
-    _sub(_sub(feed, "author"), "name", "tocsin")
-    _sub(feed, "generator", "tocsin").set("version", __version__)
-    for payload in payloads:
-        entry = _sub(feed, "entry")
-        _sub(entry, "id", f"urn:tocsin:alert:{_plain(payload.get('id'))}")
-        _sub(entry, "title", _headline(payload))
-        _sub(entry, "published", _rfc3339(payload.get("at"), updated))
-        _sub(entry, "updated", _rfc3339(payload.get("updated_at"), updated))
-        for term in _strings(payload.get("categories")):
-            _sub(entry, "category").set("term", term)
-        _sub(entry, "summary", _plain(payload.get("summary"), multiline=True)).set("type", "text")
-        _sub(entry, "content", _describe(payload)).set("type", "text")
-        # The payload as ASCII JSON (always valid XML text), so the feed can be read back.
-        etree.SubElement(entry, f"{{{TOCSIN_NS}}}payload").text = json.dumps(payload)
-    return etree.tostring(feed, xml_declaration=True, encoding="utf-8", pretty_print=True)
-
-
-# -- text ---------------------------------------------------------------------------------
-
-
-def _plain(value: object, *, multiline: bool = False, limit: int = 2000) -> str:
-    text = _UNSAFE.sub("", "" if value is None else str(value))
-    if not multiline:
-        text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _strings(value: object) -> list[str]:
-    return [_plain(v, limit=200) for v in value] if isinstance(value, list) else []
-
-
-def _index(payload: dict[str, Any]) -> str:
-    value = payload.get("index")
-    return f"{value:.0f}" if isinstance(value, int | float) else _plain(value, limit=20)
-
-
-def _headline(payload: dict[str, Any]) -> str:
-    level, watch = _plain(payload.get("level"), limit=40), _plain(payload.get("watch"), limit=80)
-    return f"{level} {watch}: {_plain(payload.get('title'), limit=300)}"
-
-
-def _describe(payload: dict[str, Any]) -> str:
-    """The plain-text body shared by e-mail and the Atom content."""
-    p = payload
-    lines = [f"Alert #{_plain(p.get('id'))} {_plain(p.get('event'))}: {_headline(p)}", "",
-             f"Index: {_index(p)} / 100", f"Level: {_plain(p.get('level'))}",
-             f"State: {_plain(p.get('state'))}", f"Raised at: {_plain(p.get('at'))}",
-             f"Updated at: {_plain(p.get('updated_at'))}"]
-    for name in ("categories", "indicators", "rules", "evidence"):
-        lines.append(f"{name.capitalize()}: {', '.join(_strings(p.get(name))) or '-'}")
-    summary = _plain(p.get("summary"), multiline=True, limit=5000)
-    return "\n".join([*lines, "", summary] if summary else lines) + "\n"
-
-
-def _rfc3339(moment: object, fallback: datetime | None = None) -> str:
-    """RFC 3339 in UTC; an untrusted value that is not ISO 8601 gives ``fallback``."""
-    if not isinstance(moment, datetime):
-        try:
-            moment = datetime.fromisoformat(str(moment))
-        except ValueError:
-            moment = fallback or datetime.now(UTC)
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _sub(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
-    child = etree.SubElement(parent, f"{{{ATOM_NS}}}{tag}")
-    child.text = text
-    return child
-
-
 def _label(config: ChannelConfig) -> str:
     """A name for reports that never shows credentials (no user info, no query string)."""
     if config.kind == "webhook":
@@ -345,7 +268,7 @@ class _Channel:
         if outcome != "delivered" and self._bury({
                 "channel": self.label, "outcome": outcome, "reason": reason,
                 "attempts": job.attempts, "delivery": job.delivery,
-                "at": _rfc3339(datetime.now(UTC)), "payload": job.payload}):
+                "at": rfc3339(datetime.now(UTC)), "payload": job.payload}):
             with self._stats:
                 self._counts.dead_lettered += 1
 
@@ -366,16 +289,16 @@ class _Terminal(_Channel):
 
     def deliver(self, job: _Job) -> None:
         p = job.payload
-        level = _plain(p.get("level"), limit=40)
+        level = plain(p.get("level"), limit=40)
         style = self.STYLES.get(level, "")
         # Text pieces, never markup: "[red]" in a headline prints as written.
         self.console.print(Text.assemble(
             Text("ALERT ", style=f"bold {style}".strip()),
-            Text(f"#{_plain(p.get('id'), limit=20)} "),
+            Text(f"#{plain(p.get('id'), limit=20)} "),
             Text(level, style=style),
-            Text(f" {_plain(p.get('watch'), limit=80)} index {_index(p)}"
-                 f" · {_plain(p.get('event'), limit=20)} · "),
-            Text(_plain(p.get("title"), limit=300)),
+            Text(f" {plain(p.get('watch'), limit=80)} index {index_text(p)}"
+                 f" · {plain(p.get('event'), limit=20)} · "),
+            Text(plain(p.get("title"), limit=300)),
         ), highlight=False, soft_wrap=True)
 
 
@@ -419,15 +342,8 @@ class _Atom(_Channel):
         except FileNotFoundError:
             return []
         try:
-            root = safe_fromstring(data)  # refuses entity declarations and external references
-            if root.tag != f"{{{ATOM_NS}}}feed":
-                raise ValueError(f"root element is {root.tag}, not an Atom feed")
-            payloads = [json.loads(entry.findtext(f"{{{TOCSIN_NS}}}payload") or "null")
-                        for entry in root.findall(f"{{{ATOM_NS}}}entry")]
-            if not all(isinstance(p, dict) for p in payloads):
-                raise ValueError("an entry carries no tocsin payload")
-            return payloads
-        except (ParseError, DefusedXmlException, ValueError) as exc:
+            return read_atom(data)
+        except FeedError as exc:
             aside = path.with_name(path.name + ".corrupt")
             os.replace(path, aside)  # kept for a human to look at; the feed starts afresh
             with self._stats:
@@ -573,7 +489,7 @@ class _Smtp(_Queued):
         except smtplib.SMTPResponseException as exc:
             text = exc.smtp_error
             reply = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
-            raise _Failed(f"SMTP {exc.smtp_code}: {_plain(reply, limit=200)}",
+            raise _Failed(f"SMTP {exc.smtp_code}: {plain(reply, limit=200)}",
                           retry=400 <= exc.smtp_code < 500) from None
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPNotSupportedError,
                 ssl.SSLCertVerificationError) as exc:
@@ -584,12 +500,12 @@ class _Smtp(_Queued):
 
 def _email(job: _Job, sender: str, recipients: list[str]) -> EmailMessage:
     message = EmailMessage()
-    message["Subject"] = f"[tocsin] {_headline(job.payload)}"  # one line: no injected headers
+    message["Subject"] = f"[tocsin] {headline(job.payload)}"  # one line: no injected headers
     message["From"] = sender
     message["To"] = ", ".join(recipients)
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = f"<{job.delivery}@{sender.rpartition('@')[2]}>"  # same on retry
-    message.set_content(_describe(job.payload))
+    message.set_content(describe(job.payload))
     return message
 
 

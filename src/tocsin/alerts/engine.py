@@ -100,15 +100,15 @@ def _add(target: list[str], values: Iterable[str]) -> bool:
     return grew
 
 
-def check(watch: Watch, scorer: Scorer, snap: Snapshot) -> list[Firing]:
+def check(watch: Watch, snap: Snapshot) -> list[Firing]:
     """The rules of ``watch`` that fire on ``snap``."""
     out: list[Firing] = []
     for rule in watch.rules:
-        out.extend(_check(rule, scorer, snap))
+        out.extend(_check(rule, snap))
     return out
 
 
-def _check(rule: Rule, scorer: Scorer, snap: Snapshot) -> list[Firing]:
+def _check(rule: Rule, snap: Snapshot) -> list[Firing]:
     if snap.index < rule.min_index:
         return []
     if snap.cold and rule.kind != "confirmed":
@@ -188,7 +188,7 @@ class Alerter:
 
     def step(self, at: datetime) -> None:
         snap = self.scorer.snapshot(at)
-        firings = check(self.watch, self.scorer, snap)
+        firings = check(self.watch, snap)
         if not firings:
             return
         level = max((f.level for f in firings), key=level_rank)
