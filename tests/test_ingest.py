@@ -207,3 +207,44 @@ def test_record_field_types_and_html_beside_empty_text(tocsin: CLI, tmp_path: Pa
     assert "new 2" in result.output and "quarantined 1" in result.output
     [(message,)] = db_rows(tmp_path, "SELECT message FROM quarantine")
     assert "'text' must be a string, not bool" in message
+
+
+def test_wordless_posts_in_a_real_mix_never_crash_ingest(tocsin: CLI, tmp_path: Path) -> None:
+    """Telegram streams carry posts with no letters (a lone emoji, "!!!", a link
+    placeholder): they are stored, join no story, and never stop the batch."""
+    posts = ["🤔", "!!!", "⚡️⚡️⚡️", "Russia said its strategic forces held a drill today.",
+             "🤔", "Russia said its strategic forces held a drill today!", "—", "1:0"]
+    lines = [json.dumps({"source": f"Channel {n % 3}", "text": t}, ensure_ascii=False)
+             for n, t in enumerate(posts)]
+    for chunk in (lines[:1], lines):  # alone, then in a batch with worded posts
+        result = tocsin("ingest", "-", input="\n".join(chunk) + "\n")
+        assert result.exit_code == 0, result.output
+    assert db_rows(tmp_path, "SELECT count(*) FROM documents") == [(8,)]
+    wordless = db_rows(tmp_path, "SELECT count(*) FROM documents WHERE signature IS NULL "
+                       "AND story_id IS NULL")
+    assert wordless == [(5,)]  # "1:0" has words (digits): it may join a story
+    assert db_rows(tmp_path, "SELECT count(*) FROM documents WHERE story_id IS NOT NULL") \
+        == [(3,)]
+
+
+def test_gzip_files_are_read_and_broken_ones_quarantined(tocsin: CLI, tmp_path: Path) -> None:
+    import gzip
+
+    records = [{"source": "Desk", "text": f"Report number {n} on arms control talks."}
+               for n in range(3)]
+    lines = "\n".join(json.dumps(r) for r in records).encode() + b"\n"
+    (tmp_path / "a.jsonl.gz").write_bytes(gzip.compress(lines))
+    (tmp_path / "b.json.gz").write_bytes(gzip.compress(json.dumps(
+        {"source": "Desk", "text": "A single JSON document, compressed."}).encode()))
+    # a stream cut short: the lines before the break are kept, the break is quarantined
+    whole = gzip.compress(lines * 200)
+    (tmp_path / "c.jsonl.gz").write_bytes(whole[: len(whole) // 2])
+    (tmp_path / "d.json.gz").write_bytes(b"not gzip at all")
+    result = tocsin("ingest", *(str(tmp_path / n) for n in
+                                ("a.jsonl.gz", "b.json.gz", "c.jsonl.gz", "d.json.gz")))
+    assert result.exit_code == EXIT_REJECTED, result.output
+    assert db_rows(tmp_path, "SELECT count(*) FROM documents") == [(4,)]
+    rejected = db_rows(tmp_path, "SELECT origin, reason, message FROM quarantine ORDER BY id")
+    assert [(Path(o).name.split(":")[0], r) for o, r, _ in rejected] == [
+        ("c.jsonl.gz", "undecodable"), ("d.json.gz", "undecodable")]
+    assert "broken gzip" in rejected[0][2] and "broken gzip" in rejected[1][2]

@@ -2,16 +2,21 @@
 
 ``.txt`` ``.md`` plain text; ``.html`` ``.htm`` pages; ``.json`` ``.jsonl`` ``.ndjson``
 records; ``.xml`` ``.rss`` ``.atom`` feeds (and any file whose first bytes say it is a
-feed). Hidden files and folders are skipped; a file of unknown type is quarantined
-with reason ``unsupported``, so nothing in a folder is passed over without a trace.
+feed). Any of them may be gzip-compressed (``.jsonl.gz``, ``.json.gz``...): JSON Lines are
+streamed, other files are decompressed up to the size cap. Hidden files and folders are
+skipped; a file of unknown type is quarantined with reason ``unsupported``, so nothing
+in a folder is passed over without a trace.
 """
 
 from __future__ import annotations
 
 import codecs
+import gzip
 import os
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from tocsin.errors import InputError
 from tocsin.model import RawItem, Rejection
@@ -25,6 +30,15 @@ JSON_TYPES = {".json"}
 JSONL_TYPES = {".jsonl", ".ndjson"}
 FEED_TYPES = {".xml", ".rss", ".atom"}
 KNOWN_TYPES = TEXT_TYPES | HTML_TYPES | JSON_TYPES | JSONL_TYPES | FEED_TYPES
+GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
+
+
+def file_type(path: Path) -> tuple[str, bool]:
+    """The suffix that says how to read a file, and whether it is gzip-compressed."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        return (suffixes[-2] if len(suffixes) > 1 else ""), True
+    return (suffixes[-1] if suffixes else ""), False
 
 
 def expand_paths(paths: Iterable[Path]) -> Iterator[Path | Rejection]:
@@ -56,19 +70,32 @@ def read_file(path: Path, max_bytes: int,
         if size == 0:
             yield Rejection(origin, "empty", "the file is empty", size=0)
             return
-        if path.suffix.lower() in JSONL_TYPES:
+        suffix, compressed = file_type(path)
+        if suffix in JSONL_TYPES:
             # JSON Lines archives are streamed: the cap applies to each line, not the file.
-            yield from _stream_json_lines(path, max_bytes, default_source)
+            yield from _stream_json_lines(path, max_bytes, default_source, compressed)
             return
+        if compressed:
+            with gzip.open(path, "rb") as handle:
+                data = handle.read(max_bytes + 1)  # never more than the cap: gzip bombs
+            size = len(data)
         if size > max_bytes:
-            yield Rejection(origin, "too-large", f"{size:,} bytes exceeds max_file_bytes "
-                            f"({max_bytes:,}); raise the limit to ingest it", size=size)
+            what = "decompressed, over" if compressed else f"{size:,} bytes exceeds"
+            yield Rejection(origin, "too-large", f"{what} max_file_bytes ({max_bytes:,}); "
+                            f"raise the limit to ingest it", size=size)
             return
-        data = path.read_bytes()
+        if not compressed:
+            data = path.read_bytes()
+    except GZIP_ERRORS as exc:
+        yield Rejection(origin, "undecodable", f"broken gzip file: {exc}")
+        return
     except OSError as exc:
         yield Rejection(origin, "unreadable", exc.strerror or str(exc))
         return
-    yield from read_bytes(data, origin, path.suffix.lower(), default_source)
+    if not data:
+        yield Rejection(origin, "empty", "the file is empty once decompressed", size=0)
+        return
+    yield from read_bytes(data, origin, suffix, default_source)
 
 
 def read_bytes(data: bytes, origin: str, suffix: str,
@@ -106,26 +133,53 @@ def read_bytes(data: bytes, origin: str, suffix: str,
                       kind="text", meta=meta)
 
 
-def _stream_json_lines(path: Path, max_bytes: int,
-                       default_source: str) -> Iterator[RawItem | Rejection]:
+def _lines(handle: BinaryIO, max_bytes: int) -> Iterator[tuple[bytes, int]]:
+    """(line, its full length): a line longer than the cap is cut there and the rest of it
+    skipped, so one endless line never fills memory."""
+    while True:
+        raw = handle.readline(max_bytes + 1)
+        if not raw:
+            return
+        length = len(raw)
+        if length > max_bytes and not raw.endswith(b"\n"):
+            while True:
+                rest = handle.readline(1 << 20)
+                length += len(rest)
+                if not rest or rest.endswith(b"\n"):
+                    break
+        yield raw, length
+
+
+def _stream_json_lines(path: Path, max_bytes: int, default_source: str,
+                       compressed: bool = False) -> Iterator[RawItem | Rejection]:
     """Lines of a JSON Lines file, decoded one by one (JSON text is UTF-8, RFC 8259)."""
     origin = str(path)
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if number == 1 and raw.startswith(codecs.BOM_UTF8):
-                raw = raw[len(codecs.BOM_UTF8):]
-            if len(raw) > max_bytes:
-                yield Rejection(origin, "too-large", f"line of {len(raw):,} bytes exceeds "
-                                f"max_file_bytes ({max_bytes:,})", line=number,
-                                excerpt=raw[:300].decode("utf-8", "replace"))
-                continue
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                yield Rejection(origin, "undecodable", f"not UTF-8: {exc.reason} at byte "
-                                f"{exc.start}", line=number,
-                                excerpt=raw[:300].decode("utf-8", "replace"))
-                continue
-            item = parse_line(line, origin, number, default_source, max_line_chars=max_bytes)
-            if item is not None:
-                yield item
+    number = 0
+    with (gzip.open(path, "rb") if compressed else path.open("rb")) as handle:
+        try:
+            for number, (raw, length) in enumerate(_lines(handle, max_bytes), start=1):
+                yield from _json_line(raw, length, number, origin, max_bytes, default_source)
+        except GZIP_ERRORS as exc:
+            yield Rejection(origin, "undecodable", f"broken gzip file after line {number}: "
+                            f"{exc}; the lines before it were read", line=number + 1)
+
+
+def _json_line(raw: bytes, length: int, number: int, origin: str, max_bytes: int,
+               default_source: str) -> Iterator[RawItem | Rejection]:
+    if number == 1 and raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8):]
+    if length > max_bytes:
+        yield Rejection(origin, "too-large", f"line of {length:,} bytes exceeds "
+                        f"max_file_bytes ({max_bytes:,})", line=number,
+                        excerpt=raw[:300].decode("utf-8", "replace"))
+        return
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        yield Rejection(origin, "undecodable", f"not UTF-8: {exc.reason} at byte "
+                        f"{exc.start}", line=number,
+                        excerpt=raw[:300].decode("utf-8", "replace"))
+        return
+    item = parse_line(line, origin, number, default_source, max_line_chars=max_bytes)
+    if item is not None:
+        yield item

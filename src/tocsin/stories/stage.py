@@ -78,7 +78,10 @@ class StoriesStage:
         new = conn.execute(
             sa.select(documents.c.id, effective_time.label("time"), documents.c.signature,
                       documents.c.figures)
-            .where(documents.c.id.in_(document_ids))).all()
+            # A wordless document (a lone emoji) has no signature and joins no story.
+            .where(documents.c.id.in_(document_ids), documents.c.signature.is_not(None))).all()
+        if not new:
+            return set()
         times = [row.time for row in new]
         index = self._load(conn, min(times) - self.window, max(times) + self.window)
         index.merged.clear()
