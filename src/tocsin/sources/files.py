@@ -16,7 +16,7 @@ import os
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import Protocol
 
 from tocsin.errors import InputError
 from tocsin.model import RawItem, Rejection
@@ -133,7 +133,11 @@ def read_bytes(data: bytes, origin: str, suffix: str,
                       kind="text", meta=meta)
 
 
-def _lines(handle: IO[bytes], max_bytes: int) -> Iterator[tuple[bytes, int]]:
+class _Readable(Protocol):
+    def readline(self, size: int = -1, /) -> bytes: ...
+
+
+def _lines(handle: _Readable, max_bytes: int) -> Iterator[tuple[bytes, int]]:
     """(line, its full length): a line longer than the cap is cut there and the rest of it
     skipped, so one endless line never fills memory."""
     while True:
