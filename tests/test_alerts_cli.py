@@ -247,7 +247,7 @@ def test_an_alert_shows_the_sentences_and_sources_behind_it(demo: Store) -> None
         for t in trail:
             assert t["sentence"].strip() and t["source"] in registry
             assert t["grade"] in "ABCDEF" and len(t["grade"]) == 1
-        text = flat(ok(demo.run("alert", str(row["id"]))).stdout)
+        text = flat(ok(demo.run("alert", str(row["id"]), "--limit", "1000")).stdout)
         for t in trail:
             assert flat(t["sentence"]) in text
             assert f"{t['source']} (grade {t['grade']})" in text

@@ -20,7 +20,7 @@ def test_jsonl_contract(tocsin: CLI, tmp_path: Path) -> None:
     assert record["language"] == "ru"
     text = record["text"]
     for entity in record["entities"]:
-        assert set(entity) == {"type", "id", "name", "text", "start", "end"}
+        assert set(entity) == {"type", "id", "name", "text", "field", "start", "end"}
         assert text[entity["start"]:entity["end"]] == entity["text"]
     by_id = {e["id"]: e for e in record["entities"]}
     assert by_id["iskander-m"]["name"] == "Iskander-M" and by_id["iskander-m"]["type"] == "weapon"
@@ -28,9 +28,10 @@ def test_jsonl_contract(tocsin: CLI, tmp_path: Path) -> None:
     categories = {e["category"] for e in record["evidence"]}
     assert {"doctrine", "readiness"} <= categories
     for evidence in record["evidence"]:
-        assert {"indicator", "category", "polarity", "sentence", "start", "end", "terms",
-                "actor", "place", "weapon"} <= set(evidence)
-        assert text[evidence["start"]:evidence["end"]] == evidence["sentence"]
+        assert {"indicator", "category", "polarity", "sentence", "field", "start", "end",
+                "terms", "actor", "place", "weapon"} <= set(evidence)
+        field = text if evidence["field"] == "text" else record["title"]
+        assert field[evidence["start"]:evidence["end"]] == evidence["sentence"]
     readiness = next(e for e in record["evidence"] if e["category"] == "readiness")
     assert readiness["weapon"] == "iskander-m" and readiness["place"] == "kaliningrad-oblast"
 

@@ -67,8 +67,9 @@ def test_offsets_point_into_the_text(detector: Detector) -> None:
 def test_terms_match_whole_words_only(detector: Detector) -> None:
     # "test" is a term; inside "testimony" it is not
     assert categories(detector, "The missile maker tested the Sarmat.", "en") == {"test"}
+    # (the Sarmat itself is still spoken of: the general sign of rhetoric, not a test)
     assert categories(detector, "The missile maker gave testimony about the Sarmat contract.",
-                      "en") == set()
+                      "en") == {"rhetoric"}
 
 
 def test_ambiguous_names_need_military_context(detector: Detector) -> None:
@@ -77,7 +78,39 @@ def test_ambiguous_names_need_military_context(detector: Detector) -> None:
     missile = detector.detect_sentence("Армия нанесла удар ракетами «Искандер» по Харькову.",
                                        "ru")
     assert any(e.id == "iskander-m" for e in missile.entities)
-    assert "use" in {e.category for e in missile.evidence}
+    # a routine strike is context, not a nuclear warning sign (issue 9)
+    assert {e.category for e in missile.evidence} == {"context"}
+
+
+def test_strategic_class_strikes_are_use_routine_ones_context(detector: Detector) -> None:
+    cases = [
+        ("uk", "Вранці росіяни атакували Дніпро міжконтинентальною балістичною ракетою.", "use"),
+        ("en", "Russia fired an Oreshnik missile at Dnipro on Thursday.", "use"),
+        ("ru", "Ночью Одессу атаковали ракетами «Калибр».", "context"),
+        ("en", "Russia launched Kh-101 cruise missiles at Lviv overnight.", "context"),
+    ]
+    for language, text, category in cases:
+        found = {e.category for e in detector.detect_sentence(text, language).evidence}
+        assert found == {category}, (text, found)
+
+
+def test_markup_and_quotes_do_not_break_phrases(detector: Detector) -> None:
+    """Telegram and Markdown markup, quotation marks inside a phrase, links and hard line
+    breaks are read past; offsets still point into the text as stored."""
+    text = ("⚡️ **Медведев** снова пригрозил Западу «ядерным» оружием "
+            "[подробнее](https://t.me/x/ядерное-оружие)")
+    found = detector.detect_sentence(text, "ru")
+    assert {e.category for e in found.evidence} == {"rhetoric"}
+    for evidence in found.evidence:
+        for (start, end), term in zip(evidence.spans, evidence.terms, strict=True):
+            assert text[start:end] == term
+        assert all("t.me" not in term for term in evidence.terms)
+    wrapped = detector.detect_sentence("Russia is blackmailing the world with nuclear\n"
+                                       "weapons, the president said.", "en")
+    assert wrapped.evidence
+    link_only = detector.detect_sentence(
+        "Read the [statement](https://example.org/nuclear-weapons-threat) here.", "en")
+    assert not link_only.evidence
 
 
 def test_proper_names_must_be_capitalised(detector: Detector) -> None:

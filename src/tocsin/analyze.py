@@ -45,7 +45,7 @@ def analyze(inputs: Inputs, limits: Limits, text_stage: TextStage, detector: Det
     for item in inputs.read(limits):
         result = item if isinstance(item, Rejection) else text_stage.prepare(item)
         if isinstance(result, Document):
-            found = detector.detect(result.text, result.language, result.sentences)
+            found = detector.detect_document(result)
             result.entities, result.evidence = found.entities, found.evidence
             if extractor is not None:
                 result.attributions = extractor.extract(result.text, result.language)

@@ -272,9 +272,10 @@ def show_command(
     for found in doc["evidence"]:
         out.print(Text.assemble(
             (found["category"], "bold"), " ", (found["polarity"], ""), " ",
-            (f"{found['indicator']} (severity {found['severity']})", "dim"), "\n    ",
-            highlighted(doc["text"][found["start"]:found["end"]], found["start"],
-                        found["spans"])))
+            (f"{found['indicator']} (severity {found['severity']})", "dim"),
+            (" [title]" if found.get("field") == "title" else "", "dim"), "\n    ",
+            highlighted((doc["title"] or "" if found.get("field") == "title" else doc["text"])
+                        [found["start"]:found["end"]], found["start"], found["spans"])))
 
 
 @app.command("quarantine")

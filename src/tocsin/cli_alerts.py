@@ -38,7 +38,7 @@ from tocsin.indicators.pack import load_pack
 from tocsin.scoring.index import Scorer, Snapshot, bucket_start, bucket_step, series
 from tocsin.scoring.items import first_document_time, load_items
 from tocsin.scoring.watch import Watch, load_watches, select
-from tocsin.store.queries import latest_reviews
+from tocsin.store.queries import evidence_sentence, latest_reviews
 from tocsin.store.schema import documents, evidence, sources, stories
 
 
@@ -493,8 +493,7 @@ def _trail(engine: Any, links: list[Any], pack: str | None = None) -> list[dict[
                           evidence.c.severity, evidence.c.polarity, evidence.c.start,
                           evidence.c.end, documents.c.id.label("document_id"),
                           documents.c.title, documents.c.url,
-                          sa.func.substr(documents.c.text, evidence.c.start + 1,
-                                         evidence.c.end - evidence.c.start).label("sentence"),
+                          evidence_sentence().label("sentence"), evidence.c.field,
                           documents.c.published_at, documents.c.language,
                           sources.c.name.label("source"), sources.c.grade,
                           documents.c.story_id, stories.c.origin_name, stories.c.chain)
@@ -508,7 +507,7 @@ def _trail(engine: Any, links: list[Any], pack: str | None = None) -> list[dict[
              "document": r.document_id, "title": r.title, "url": r.url,
              "published_at": r.published_at, "language": r.language, "source": r.source,
              "grade": r.grade, "story": r.story_id, "origin": r.origin_name,
-             "review": verdicts.get((r.document_id, r.indicator, r.start)),
+             "review": verdicts.get((r.document_id, r.indicator, r.field, r.start)),
              "chain": [f"{link['source']}" + (f" < {link['cites']}" if link.get("cites")
                                               else "") for link in (r.chain or [])]}
             for r in rows]

@@ -143,7 +143,7 @@ def register(app: typer.Typer, out: Console, err: Console,
             store = context(ctx).store()
             # scores may change: alerting is owed (recorded first, in case it stops)
             owe(store.engine, first_document_time(store.engine))
-            documents, evidence = store.redetect(detector.detect, detector.pack.id)
+            documents, evidence = store.redetect(detector.detect_fields, detector.pack.id)
             store.close()
         except TocsinError as exc:
             fail(exc)

@@ -69,7 +69,7 @@ def make_text_stage(languages: tuple[str, ...], limits: Limits,
 def detect_batch(detector: Detector, docs: list[Document]) -> None:
     """The detection stage: reads text, language, sentences; assigns entities, evidence."""
     for doc in docs:
-        found = detector.detect(doc.text, doc.language, doc.sentences)
+        found = detector.detect_document(doc)
         doc.entities = found.entities
         doc.evidence = found.evidence
 

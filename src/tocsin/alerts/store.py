@@ -202,12 +202,13 @@ def _link_evidence(conn: Connection, alert_id: int, ids: list[int]) -> None:
     conn.execute(alert_evidence.delete().where(alert_evidence.c.alert_id == alert_id))
     for start in range(0, len(ids), 900):
         rows = conn.execute(sa.select(evidence.c.id, evidence.c.document_id,
-                                      evidence.c.indicator, evidence.c.start)
+                                      evidence.c.indicator, evidence.c.field, evidence.c.start)
                             .where(evidence.c.id.in_(ids[start:start + 900]))).all()
         if rows:
             conn.execute(alert_evidence.insert(), [
                 {"alert_id": alert_id, "evidence_id": r.id, "document_id": r.document_id,
-                 "indicator": r.indicator, "start": r.start} for r in rows])
+                 "indicator": r.indicator, "field": r.field, "start": r.start}
+                for r in rows])
 
 
 def horizon(engine: Engine, watch: Watch, since: datetime) -> datetime:
@@ -374,8 +375,8 @@ def review(engine: Engine, evidence_id: int, verdict: bool, by: str, note: str =
             raise AlertError(f"no evidence {evidence_id}")
         conn.execute(evidence_reviews.insert().values(
             evidence_id=row.id, document_id=row.document_id, pack=row.pack,
-            indicator=row.indicator, start=row.start, verdict=verdict, by=by, at=now(),
-            note=note))
+            indicator=row.indicator, field=row.field, start=row.start, verdict=verdict, by=by,
+            at=now(), note=note))
         when = conn.execute(sa.select(effective_time)
                             .where(documents.c.id == row.document_id)).scalar()
     owe(engine, when)  # the scores change: alerting runs again from there
@@ -386,7 +387,7 @@ def review_counts(engine: Engine, pack: str) -> dict[str, tuple[int, int]]:
     with engine.connect() as conn:
         latest = latest_reviews(conn, pack)
     out: dict[str, list[int]] = {}
-    for (_, indicator, _), verdict in latest.items():
+    for (_, indicator, _, _), verdict in latest.items():
         counts = out.setdefault(indicator, [0, 0])
         counts[0 if verdict else 1] += 1
     return {k: (v[0], v[1]) for k, v in sorted(out.items())}

@@ -2,5 +2,7 @@
 
 CATEGORIES = (
     "rhetoric", "doctrine", "readiness", "exercise", "deployment", "test", "arms-control",
-    "use", "nuclear-safety", "civil-defence", "de-escalation",
+    "use", "nuclear-safety", "civil-defence", "de-escalation", "context",
 )
+# `context`: the war around a watch (routine conventional strikes by dual-capable
+# systems), kept as evidence for a separate series but never a nuclear warning sign.

@@ -20,7 +20,11 @@ import ahocorasick
 from tocsin.indicators.forms import PREFIX, FormGenerator, match_key
 from tocsin.indicators.pack import Clause, Entity, Indicator, Pack
 
-FORMAT = 5  # bump when the compiled structure or the form generation changes
+FORMAT = 6  # bump when the compiled structure or the form generation changes
+
+# Categories that describe the war around a watch, not nuclear warning signs: their
+# indicators need no anchor.
+UNANCHORED = frozenset({"context"})
 
 # label kinds
 CONCEPT, CUE, ENTITY = 0, 1, 2
@@ -45,6 +49,8 @@ class CompiledIndicator:
     clauses: tuple[Clause, ...]
     polarity_cues: frozenset[str]
     triggers: frozenset[str]  # concepts whose presence makes the indicator worth checking
+    anchored: bool = True  # needs one of the pack's anchors in the sentence
+    general: bool = False  # gives way to a specific indicator found in the same sentence
 
 
 @dataclass
@@ -55,6 +61,9 @@ class CompiledPack:
     indicators: list[CompiledIndicator]
     entities: list[dict[str, Any]]  # type, id, name, concepts
     by_concept: dict[str, list[int]] = field(default_factory=dict)  # concept -> indicators
+    # Concepts that make a sentence speak of nuclear matters; an anchored indicator fires
+    # only in a sentence holding one (pack.yaml `anchors`; none: no such requirement).
+    anchors: tuple[str, ...] = ()
 
     @property
     def pattern_count(self) -> int:
@@ -145,7 +154,9 @@ class Compiler:
                                      c.none) for c in i.clauses),
                 polarity_cues=frozenset(i.raw.get("polarity_cues") or
                                         ("negation", "denial", "hypothetical", "reported")),
-                triggers=_indicator_triggers(i))
+                triggers=_indicator_triggers(i),
+                anchored=bool(i.raw.get("anchored", True)) and i.category not in UNANCHORED,
+                general=bool(i.raw.get("general", False)))
             for i in pack.indicators
         ]
         by_concept: dict[str, list[int]] = defaultdict(list)
@@ -153,7 +164,7 @@ class Compiler:
             for concept in compiled_indicator.triggers:
                 by_concept[concept].append(n)
         return CompiledPack(pack.id, pack.digest, automaton, indicators, compiled_entities,
-                            dict(by_concept))
+                            dict(by_concept), tuple(pack.anchors))
 
 
 def compile_pack(pack: Pack, cache_dir: Path | None = None,

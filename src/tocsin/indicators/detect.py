@@ -8,6 +8,7 @@ from pathlib import Path
 from tocsin.indicators.compiler import CompiledPack, compile_pack
 from tocsin.indicators.matcher import Detection, Matcher
 from tocsin.indicators.pack import Example, Pack, load_pack
+from tocsin.model import Document
 from tocsin.text.normalize import normalize
 from tocsin.text.sentences import SentenceSplitter
 
@@ -33,10 +34,35 @@ class Detector:
             sentences = self.splitter.split(text, language)
         return self.matcher.detect(text, language, sentences)
 
+    def detect_document(self, doc: Document) -> Detection:
+        """The title and the text of a document. Title evidence carries ``field="title"``
+        and offsets into the title; a title the text repeats is not scanned twice."""
+        return self.detect_fields(doc.title, doc.text, doc.language, doc.sentences)
+
+    def detect_fields(self, title: str | None, text: str, language: str,
+                      sentences: list[tuple[int, int]] | None = None) -> Detection:
+        found = self.detect(text, language, sentences)
+        title = title or ""
+        if title.strip() and not _repeated(title, text):
+            in_title = self.detect(title, language)
+            for hit in in_title.entities:
+                hit.field = "title"
+            for evidence in in_title.evidence:
+                evidence.field = "title"
+            found = Detection(in_title.entities + found.entities,
+                              in_title.evidence + found.evidence)
+        return found
+
     def detect_sentence(self, text: str, language: str) -> Detection:
         """One sentence (pack examples, evaluation): normalised, never split."""
         text = normalize(text)
         return self.matcher.detect(text, language, [(0, len(text))] if text else [])
+
+
+def _repeated(title: str, text: str) -> bool:
+    """Feeds and channels often repeat the headline as the first line of the text."""
+    key = " ".join(title.split()).casefold().rstrip(".!?…")
+    return bool(key) and key in " ".join(text[:len(title) * 3 + 200].split()).casefold()
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from functools import cached_property
 from typing import Any
 
+import regex
+
 CASES = ("nomn", "gent", "datv", "accs", "ablt", "loct")
 NUMBERS = ("sing", "plur")
 EXACT = "="
@@ -29,6 +31,41 @@ def match_key(text: str) -> str:
     if len(lowered) != len(text):  # e.g. "İ" lowers to two characters: keep offsets
         lowered = "".join((ch.lower() or ch)[0] for ch in text)
     return lowered.replace("ё", "е")
+
+
+# What the matcher reads past: markup (Markdown and Telegram emphasis, link targets, bare
+# addresses, escapes), quotation marks inside a phrase ("ядерный «зонтик»"), emoji,
+# symbols, list bullets, hashtag signs and line breaks (hard-wrapped text). A run of
+# them is one space in the key; positions map every key character back to the text, so
+# offsets still point into the stored text.
+_SKIP = regex.compile(r"""(?:
+      \]\((?:[^()\s]|\([^()\s]*\))*\)             # a Markdown link's target
+    | (?:https?://|www\.|t\.me/)\S+                 # a bare address
+    | [\p{So}\p{Sk}\p{Co}\uFE0F\u200d\u20e3]        # emoji and symbols
+    | [*_~`|\\\[\]"«»„‹›•·▪▫◦‣►▶➤→#]              # emphasis, escapes, quotes, bullets
+    | \s
+)+""", regex.VERBOSE)
+
+
+def compact_key(text: str) -> tuple[str, list[int]]:
+    """The match key of ``text`` with markup and quotes read past, and for each key
+    character its offset in ``text``."""
+    lowered = match_key(text)
+    parts: list[str] = []
+    positions: list[int] = []
+    last = 0
+    for skipped in _SKIP.finditer(lowered):
+        start, end = skipped.span()
+        if start > last:
+            parts.append(lowered[last:start])
+            positions.extend(range(last, start))
+        parts.append(" ")
+        positions.append(start)
+        last = end
+    if last < len(lowered):
+        parts.append(lowered[last:])
+        positions.extend(range(last, len(lowered)))
+    return "".join(parts), positions
 
 
 class FormGenerator:

@@ -12,8 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tocsin.indicators.compiler import CONCEPT, CUE, ENTITY, CompiledIndicator, CompiledPack
-from tocsin.indicators.forms import match_key
+from tocsin.indicators.compiler import (
+    CONCEPT,
+    CUE,
+    ENTITY,
+    CompiledIndicator,
+    CompiledPack,
+)
+from tocsin.indicators.forms import compact_key
 from tocsin.indicators.polarity import decide
 
 Span = tuple[int, int]
@@ -23,7 +29,7 @@ CONTEXT_CONCEPTS = ("military-context", "exercise", "exercise-name", "test-verb"
                     "missile", "nuclear-weapon", "nuclear-forces", "alert")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class EntityHit:
     type: str
     id: str
@@ -31,10 +37,11 @@ class EntityHit:
     text: str
     start: int
     end: int
+    field: str = "text"  # the document field the offsets point into: "title" or "text"
 
     def as_dict(self) -> dict[str, Any]:
         return {"type": self.type, "id": self.id, "name": self.name, "text": self.text,
-                "start": self.start, "end": self.end}
+                "field": self.field, "start": self.start, "end": self.end}
 
 
 @dataclass(slots=True)
@@ -52,11 +59,13 @@ class Evidence:
     actor: str | None
     place: str | None
     weapon: str | None
+    field: str = "text"  # the document field the offsets point into: "title" or "text"
 
     def as_dict(self) -> dict[str, Any]:
         return {"indicator": self.indicator, "category": self.category,
                 "polarity": self.polarity, "severity": self.severity,
-                "sentence": self.sentence, "start": self.start, "end": self.end,
+                "sentence": self.sentence, "field": self.field,
+                "start": self.start, "end": self.end,
                 "terms": self.terms, "spans": [list(s) for s in self.spans],
                 "actor": self.actor, "place": self.place, "weapon": self.weapon}
 
@@ -86,21 +95,25 @@ class Matcher:
     def detect(self, text: str, language: str, sentences: Sequence[Span]) -> Detection:
         if not text or not sentences:
             return Detection([], [])
-        keyed = match_key(text)
+        keyed, positions = compact_key(text)
         starts = [s for s, _ in sentences]
         found: dict[int, _Sentence] = {}
         entity_candidates: list[tuple[int, int, int, bool]] = []  # start, end, index, ambiguous
         for end_index, (length, labels) in self.compiled.automaton.iter(keyed):
-            start = end_index - length + 1
-            end = end_index + 1
+            key_start = end_index - length + 1
+            key_end = end_index + 1
             # A key that begins or ends with punctuation ("n'", "-м") brings its own
             # boundary on that side.
-            if keyed[start].isalnum() and not _is_boundary(keyed, start - 1):
+            if keyed[key_start].isalnum() and not _is_boundary(keyed, key_start - 1):
                 continue
-            whole_word = not keyed[end_index].isalnum() or _is_boundary(keyed, end)
+            whole_word = not keyed[end_index].isalnum() or _is_boundary(keyed, key_end)
+            start = positions[key_start]
+            end = positions[end_index] + 1
             position = bisect_right(starts, start) - 1
             if position < 0 or start >= sentences[position][1]:
                 continue  # between sentences (e.g. a title line not split)
+            if end > sentences[position][1]:
+                continue  # a phrase read across two sentences
             sentence = found.get(position)
             for label in labels:
                 if not whole_word and not label.prefix:
@@ -109,7 +122,8 @@ class Matcher:
                     continue
                 if sentence is None:
                     sentence = found[position] = _Sentence(sentences[position])
-                span = (start, self._word_end(keyed, end) if label.prefix else end)
+                span = (start, positions[self._word_end(keyed, key_end) - 1] + 1
+                        if label.prefix else end)
                 if label.kind in (CONCEPT, CUE) and label.language not in ("", language) \
                         and language != "und":
                     continue  # another language's term
@@ -167,8 +181,12 @@ class Matcher:
         for concept in present:
             candidates.update(self.compiled.by_concept.get(concept, ()))
         out: list[Evidence] = []
+        general: list[bool] = []
+        anchored = not self.compiled.anchors or any(a in present for a in self.compiled.anchors)
         for index in sorted(candidates):
             indicator = self.compiled.indicators[index]
+            if indicator.anchored and not anchored:
+                continue  # nothing nuclear in the sentence
             spans = self._match(indicator, present)
             if spans is None:
                 continue
@@ -185,6 +203,11 @@ class Matcher:
                 place=self._first(sentence, ("place",)),
                 weapon=self._first(sentence, ("weapon",)),
             ))
+            general.append(indicator.general)
+        # A general sign ("nuclear arms spoken of") is only kept where nothing specific
+        # explains the sentence: a warning sign, or a routine strike (context).
+        if any(not g for g in general):
+            out = [e for g, e in zip(general, out, strict=True) if not g]
         return out
 
     @staticmethod

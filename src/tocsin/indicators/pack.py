@@ -83,6 +83,7 @@ class Pack:
     gazetteer: dict[str, Any]
     digest: str
     files: dict[str, Any] = field(repr=False, default_factory=dict)  # path -> raw data
+    anchors: tuple[str, ...] = ()  # concepts that make a sentence speak of nuclear matters
 
     def concept_names(self) -> set[str]:
         return {name for per_lang in self.concepts.values() for name in per_lang}
@@ -189,6 +190,7 @@ def load_pack(name_or_path: str | Path | None = None) -> Pack:
         version=str(meta.get("version") or "0"), languages=languages, path=path,
         concepts=concepts, cues=cues, indicators=indicators, entities=entities,
         gazetteer=dict(meta.get("gazetteer") or {}), digest=pack_digest(path), files=files,
+        anchors=tuple(_str_list(meta.get("anchors"))),
     )
 
 

@@ -70,7 +70,7 @@ def load_items(engine: Engine, watch: Watch, pack: Pack, since: datetime | None 
         sa.select(evidence.c.id, evidence.c.document_id, effective_time.label("time"),
                   evidence.c.indicator, evidence.c.category, evidence.c.severity,
                   evidence.c.polarity, evidence.c.actor, evidence.c.place, evidence.c.weapon,
-                  evidence.c.start,
+                  evidence.c.field, evidence.c.start,
                   documents.c.story_id, documents.c.source_id, stories.c.origin_source_id)
         .join(documents, documents.c.id == evidence.c.document_id)
         .outerjoin(stories, stories.c.id == documents.c.story_id)
@@ -94,7 +94,7 @@ def load_items(engine: Engine, watch: Watch, pack: Pack, since: datetime | None 
                 named[document_id].add(entity)
         rejected = {k for k, ok in latest_reviews(conn, pack.id).items() if not ok}
     items = [_item(r, grades) for r in rows if _in_scope(r, named, in_scope)
-             and (r.document_id, r.indicator, r.start) not in rejected]
+             and (r.document_id, r.indicator, r.field, r.start) not in rejected]
     items.sort(key=lambda i: i.order)
     return items
 

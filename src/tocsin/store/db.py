@@ -55,20 +55,21 @@ def _relink_alert_evidence(conn: sa.Connection, ids: list[int]) -> None:
                          .where(alert_evidence.c.document_id.in_(ids))).all()
     if not links:
         return
-    fresh: dict[tuple[int, str, int], int] = {}
+    fresh: dict[tuple[int, str, str, int], int] = {}
     for row in conn.execute(sa.select(evidence.c.id, evidence.c.document_id,
-                                      evidence.c.indicator, evidence.c.start)
+                                      evidence.c.indicator, evidence.c.field, evidence.c.start)
                             .where(evidence.c.document_id.in_(ids))
                             .order_by(evidence.c.id)):
-        fresh.setdefault((row.document_id, row.indicator, row.start), row.id)
+        fresh.setdefault((row.document_id, row.indicator, row.field, row.start), row.id)
     conn.execute(alert_evidence.delete().where(alert_evidence.c.document_id.in_(ids)))
     kept = {(link.alert_id, fresh[key]): link for link in links
-            if (key := (link.document_id, link.indicator, link.start)) in fresh}
+            if (key := (link.document_id, link.indicator, link.field, link.start)) in fresh}
     if kept:
         conn.execute(alert_evidence.insert(), [
             {"alert_id": alert_id, "evidence_id": evidence_id,
              "document_id": link.document_id, "indicator": link.indicator,
-             "start": link.start} for (alert_id, evidence_id), link in kept.items()])
+             "field": link.field, "start": link.start}
+            for (alert_id, evidence_id), link in kept.items()])
 
 
 def alembic_config() -> Config:
@@ -217,15 +218,15 @@ class Store:
         """Run detection again over every stored document (after a pack changed), one
         transaction per batch; returns (documents, pieces of evidence).
 
-        ``detect(text, language, sentences)`` returns a Detection.
+        ``detect(title, text, language, sentences)`` returns a Detection.
         """
         done = found = 0
         last_id = 0
         while True:
             with self.engine.begin() as conn:
                 rows = conn.execute(
-                    sa.select(documents.c.id, documents.c.text, documents.c.language,
-                              documents.c.sentences)
+                    sa.select(documents.c.id, documents.c.title, documents.c.text,
+                              documents.c.language, documents.c.sentences)
                     .where(documents.c.id > last_id).order_by(documents.c.id)
                     .limit(batch_size)).all()
                 if not rows:
@@ -236,7 +237,8 @@ class Store:
                 evidence_rows: list[dict[str, Any]] = []
                 entity_rows: list[dict[str, Any]] = []
                 for row in rows:
-                    result = detect(row.text, row.language, [tuple(s) for s in row.sentences])
+                    result = detect(row.title, row.text, row.language,
+                                    [tuple(s) for s in row.sentences])
                     evidence_rows += [_evidence_row(row.id, pack, e) for e in result.evidence]
                     entity_rows += [_entity_row(row.id, h) for h in result.entities]
                 if evidence_rows:
@@ -319,14 +321,15 @@ def _safe(text: str) -> str:
 def _evidence_row(document_id: int, pack: str, found: Any) -> dict[str, Any]:
     return {"document_id": document_id, "pack": pack, "indicator": found.indicator,
             "category": found.category, "severity": found.severity,
-            "polarity": found.polarity, "start": found.start, "end": found.end,
+            "polarity": found.polarity, "field": found.field,
+            "start": found.start, "end": found.end,
             "terms": found.terms, "spans": [list(s) for s in found.spans],
             "actor": found.actor, "place": found.place, "weapon": found.weapon}
 
 
 def _entity_row(document_id: int, hit: Any) -> dict[str, Any]:
     return {"document_id": document_id, "type": hit.type, "entity": hit.id, "name": hit.name,
-            "text": hit.text, "start": hit.start, "end": hit.end}
+            "text": hit.text, "field": hit.field, "start": hit.start, "end": hit.end}
 
 
 def rejection_fingerprint(rejection: Rejection) -> str:

@@ -111,7 +111,8 @@ def document_findings(engine: Engine, document_id: int) -> dict[str, list[dict[s
     """The evidence and entities stored for one document, in text order."""
     with engine.connect() as conn:
         found = conn.execute(sa.select(evidence).where(evidence.c.document_id == document_id)
-                             .order_by(evidence.c.start, evidence.c.id))
+                             .order_by(evidence.c.field.desc(), evidence.c.start,
+                                       evidence.c.id))  # the title first
         ents = conn.execute(sa.select(entities).where(entities.c.document_id == document_id)
                             .order_by(entities.c.start))
         return {"evidence": [dict(r._mapping) for r in found],
@@ -195,8 +196,7 @@ def board(engine: Engine, days: int = 14, evidence_limit: int = 12) -> Board:
             sa.select(evidence.c.id, evidence.c.document_id, evidence.c.indicator,
                       evidence.c.category, evidence.c.polarity, evidence.c.severity,
                       evidence.c.start, evidence.c.end, evidence.c.spans,
-                      sa.func.substr(documents.c.text, evidence.c.start + 1,
-                                     evidence.c.end - evidence.c.start).label("sentence"),
+                      evidence_sentence().label("sentence"), evidence.c.field,
                       effective_time.label("time"), documents.c.language,
                       sources.c.name.label("source"))
             .join(documents, documents.c.id == evidence.c.document_id)
@@ -238,11 +238,22 @@ def earliest_change(engine: Engine, after_id: int,
     return min(found) if found else None
 
 
-def latest_reviews(conn: Any, pack: str) -> dict[tuple[int, str, int], bool]:
-    """Analysts' verdicts on evidence, the latest per (document, indicator, offset)."""
-    latest: dict[tuple[int, str, int], tuple[Any, int, bool]] = {}
+def evidence_sentence() -> Any:
+    """The sentence of a piece of evidence, from the field its offsets point into."""
+    return sa.case(
+        (evidence.c.field == "title",
+         sa.func.substr(documents.c.title, evidence.c.start + 1,
+                        evidence.c.end - evidence.c.start)),
+        else_=sa.func.substr(documents.c.text, evidence.c.start + 1,
+                             evidence.c.end - evidence.c.start))
+
+
+def latest_reviews(conn: Any, pack: str) -> dict[tuple[int, str, str, int], bool]:
+    """Analysts' verdicts on evidence, the latest per (document, indicator, field,
+    offset)."""
+    latest: dict[tuple[int, str, str, int], tuple[Any, int, bool]] = {}
     for r in conn.execute(sa.select(evidence_reviews).where(evidence_reviews.c.pack == pack)):
-        key = (r.document_id, r.indicator, r.start)
+        key = (r.document_id, r.indicator, r.field, r.start)
         if key not in latest or (r.at, r.id) > latest[key][:2]:
             latest[key] = (r.at, r.id, r.verdict)
     return {key: verdict for key, (_, _, verdict) in latest.items()}

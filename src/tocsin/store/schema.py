@@ -152,6 +152,7 @@ evidence = sa.Table(
     sa.Column("polarity", sa.String(20), nullable=False),
     # the sentence, as character offsets into documents.text
     sa.Column("start", sa.Integer, nullable=False),
+    sa.Column("field", sa.String(10), nullable=False, server_default="text"),
     sa.Column("end", sa.Integer, nullable=False),
     sa.Column("terms", sa.JSON, nullable=False),
     sa.Column("spans", sa.JSON, nullable=False),
@@ -174,6 +175,7 @@ entities = sa.Table(
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("start", sa.Integer, nullable=False),
+    sa.Column("field", sa.String(10), nullable=False, server_default="text"),
     sa.Column("end", sa.Integer, nullable=False),
     sa.Index("ix_entities_document_id", "document_id"),
     sa.Index("ix_entities_entity", "entity"),
@@ -245,6 +247,7 @@ alert_evidence = sa.Table(
               nullable=False),
     sa.Column("indicator", sa.String(200), nullable=False),
     sa.Column("start", sa.Integer, nullable=False),
+    sa.Column("field", sa.String(10), nullable=False, server_default="text"),
 )
 
 # What happened to an alert: raised/updated (data time) and the analysts' lifecycle
@@ -276,6 +279,7 @@ evidence_reviews = sa.Table(
     sa.Column("pack", sa.String(100), nullable=False),
     sa.Column("indicator", sa.String(200), nullable=False),
     sa.Column("start", sa.Integer, nullable=False),
+    sa.Column("field", sa.String(10), nullable=False, server_default="text"),
     sa.Column("verdict", sa.Boolean, nullable=False),
     sa.Column("by", sa.Text, nullable=False),
     sa.Column("at", UTCDateTime, nullable=False),
