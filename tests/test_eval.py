@@ -78,3 +78,25 @@ def test_eval_command_prints_the_tables(tocsin: CLI) -> None:
     data = json.loads(tocsin("eval", "--format", "json").output)
     assert set(data["by_language"]) == {"en", "fr", "ru", "uk"}
     assert data["keyword_baseline"]["f1"] < data["any_category"]["f1"]
+
+
+def test_real_streams_hold_their_minimums(detector: Detector, minimums: dict) -> None:
+    """Detection on the labelled items of real published streams (texts read from
+    ../shared/data/real, never copied into the project)."""
+    from tocsin.config import Limits
+    from tocsin.indicators.realeval import evaluate_real, find_real_dir
+    from tocsin.pipeline import make_text_stage
+
+    folder = find_real_dir()
+    if folder is None:
+        pytest.skip("the real streams (../shared/data/real) are not on this machine")
+    floor = minimums["real"]
+    report = evaluate_real(detector, make_text_stage(("en", "fr", "ru", "uk"), Limits()),
+                           folder)
+    assert report.items >= 600 and not report.missing
+    assert report.overall.precision >= floor["precision"]
+    assert report.overall.recall >= floor["recall"]
+    assert report.overall.f1 >= report.keyword.f1 + floor["f1_over_keyword"]
+    for language, counts in report.by_language.items():
+        assert counts.precision >= floor["language_precision"][language], language
+        assert counts.recall >= floor["language_recall"][language], language

@@ -209,9 +209,14 @@ def register(app: typer.Typer, out: Console, err: Console,
         fmt: Annotated[TableOrJson, typer.Option("--format", "-f")] = TableOrJson.table,
         errors: Annotated[bool, typer.Option("--errors", help="Also list every error.")]
         = False,
-        which: Annotated[str, typer.Option("--set", help="tuning (eval/*.jsonl) or holdout "
-                                                         "(eval/holdout/*.jsonl, never tuned on)")]
+        which: Annotated[str, typer.Option("--set", help="tuning (eval/*.jsonl), holdout "
+                                                         "(eval/holdout/*.jsonl, never tuned on) "
+                                                         "or real (eval/real/: labelled items of "
+                                                         "real published streams)")]
         = "tuning",
+        real_dir: Annotated[str | None, typer.Option("--real-dir", help="Folder of the real "
+                                                     "streams (.jsonl.gz) for --set real; or "
+                                                     "TOCSIN_REAL_DIR")] = None,
         stories: Annotated[bool, typer.Option("--stories", help="Evaluate story clustering "
                                               "(labelled pairs) and attributions instead.")]
         = False,
@@ -230,6 +235,12 @@ def register(app: typer.Typer, out: Console, err: Console,
                           markup=False, highlight=False, soft_wrap=True)
                 return
             _print_stories_eval(out, result)
+            return
+        if which == "real":
+            try:
+                _eval_real(out, context(ctx), pack, fmt, errors, real_dir)
+            except TocsinError as exc:
+                fail(exc)
             return
         try:
             report = evaluate(context(ctx).detector(pack), which=which)
@@ -326,6 +337,48 @@ def _print_eval(out: Console, report: Any, errors: bool) -> None:
         row = report.by_polarity.get(kind, {})
         polarity.add_row(kind, *[str(row.get(k, 0)) for k in kinds])
     out.print(polarity)
+    if errors:
+        for error in report.errors:
+            out.print(Text(json.dumps(error, ensure_ascii=False)))
+
+
+def _eval_real(out: Console, run: Any, pack: str | None, fmt: Any, errors: bool,
+               real_dir: str | None) -> None:
+    """`tocsin eval --set real`: post-level scores on the labelled real items."""
+    from tocsin.indicators.realeval import evaluate_real, find_real_dir
+
+    folder = find_real_dir(real_dir)
+    if folder is None:
+        raise TocsinError("no folder of real streams: give --real-dir DIR or set "
+                          "TOCSIN_REAL_DIR (the labels name items of ../shared/data/real)")
+    stage = make_text_stage(run.settings.languages, run.settings.limits)
+    report = evaluate_real(run.detector(pack), stage, folder)
+    if fmt == "json":
+        data = report.as_dict()
+        if errors:
+            data["errors"] = report.errors
+        out.print(json.dumps(data, ensure_ascii=False, indent=1), markup=False,
+                  highlight=False, soft_wrap=True)
+        return
+    table = Table(title=f"Detection on {report.items} labelled real items (post level)")
+    for column in ("", "tp", "fp", "fn", "precision", "recall", "F1"):
+        table.add_column(column, justify="left" if not column else "right")
+    _row(table, "overall", report.overall)
+    _row(table, "keyword baseline", report.keyword)
+    table.add_section()
+    for name, counts in sorted(report.by_language.items()):
+        _row(table, f"language {name}", counts)
+        _row(table, f"  keyword {name}", report.keyword_by_language[name])
+    table.add_section()
+    for name, counts in sorted(report.by_stream.items()):
+        _row(table, name, counts)
+    table.add_section()
+    for name, counts in sorted(report.by_split.items()):
+        _row(table, f"split {name}", counts)
+    out.print(table)
+    if report.missing:
+        out.print(Text(f"{len(report.missing)} labelled items not found in the streams",
+                       style="yellow"))
     if errors:
         for error in report.errors:
             out.print(Text(json.dumps(error, ensure_ascii=False)))
