@@ -13,11 +13,10 @@ Term syntax in packs: ``=form`` is taken exactly as written (no variants);
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from functools import cached_property
 from typing import Any
-
-import regex
 
 CASES = ("nomn", "gent", "datv", "accs", "ablt", "loct")
 NUMBERS = ("sing", "plur")
@@ -38,13 +37,18 @@ def match_key(text: str) -> str:
 # symbols, list bullets, hashtag signs and line breaks (hard-wrapped text). A run of
 # them is one space in the key; positions map every key character back to the text, so
 # offsets still point into the stored text.
-_SKIP = regex.compile(r"""(?:
-      \]\((?:[^()\s]|\([^()\s]*\))*\)             # a Markdown link's target
-    | (?:https?://|www\.|t\.me/)\S+                 # a bare address
-    | [\p{So}\p{Sk}\p{Co}\uFE0F\u200d\u20e3]        # emoji and symbols
-    | [*_~`|\\\[\]"«»„‹›•·▪▫◦‣►▶➤→#]              # emphasis, escapes, quotes, bullets
-    | \s
-)+""", regex.VERBOSE)
+_CHARS = ("*_~`|\\\\\\[\\]\"«»„‹›•·▪▫◦‣►▶➤→#"          # emphasis, escapes, quotes, bullets
+          # emoji, pictographs, arrows, dingbats and their joiners and variation selectors
+          "\u2190-\u21ff\u2300-\u23ff\u2460-\u27bf\u2900-\u297f\u2b00-\u2bff"
+          "\U0001f000-\U0001faff\ufe00-\ufe0f\u200d\u20e3\u00a9\u00ae\u2122\ue000-\uf8ff")
+_LINK = r"\]\((?:[^()\s]|\([^()\s]*\))*\)"  # a Markdown link's target
+_ADDRESS = r"(?:https?://|www\.|t\.me/)\S+"  # a bare address
+# Only runs that differ from one plain space are rewritten (most text has none but its
+# line breaks), and every alternative starts with a fixed character class: a cheap scan.
+_RUN = rf"(?:{_LINK}|[{_CHARS}\s])*"
+_SKIP = re.compile(rf"{_LINK}{_RUN}|[{_CHARS}\t\n\r\f\v\u00a0\u2000-\u200b]{_RUN}"
+                   rf"|[ ](?:{_LINK}|[{_CHARS}\s]){_RUN}")
+_SKIP_BOTH = re.compile(rf"[ ]*{_ADDRESS}(?:{_LINK}|{_ADDRESS}|[{_CHARS}\s])*|{_SKIP.pattern}")
 
 
 def compact_key(text: str) -> tuple[str, list[int]]:
@@ -54,7 +58,9 @@ def compact_key(text: str) -> tuple[str, list[int]]:
     parts: list[str] = []
     positions: list[int] = []
     last = 0
-    for skipped in _SKIP.finditer(lowered):
+    pattern = _SKIP_BOTH if ("http" in lowered or "www." in lowered or "t.me/" in lowered) \
+        else _SKIP
+    for skipped in pattern.finditer(lowered):
         start, end = skipped.span()
         if start > last:
             parts.append(lowered[last:start])
