@@ -163,3 +163,25 @@ def test_weapon_names_have_plurals_even_when_the_dictionary_lacks_them(
         "Росія розмістила ракетні комплекси «Іскандери» біля кордону, повідомили військові.",
         "uk")
     assert "iskander-m" in {e.id for e in found.entities}
+
+
+def test_exclusions_and_polarity_cues_keep_to_their_clause(detector: Detector) -> None:
+    def found(text: str, language: str) -> dict[str, str]:
+        return {e.category: e.polarity
+                for e in detector.detect_sentence(text, language).evidence}
+
+    # a denial in one clause does not deny the threat in the next
+    assert found("Peskov denied any such plans, but Medvedev again threatened Europe with "
+                 "nuclear weapons.", "en").get("rhetoric") == "asserted"
+    # a comparison with history does not make a present warning history
+    assert "rhetoric" in found("Not since the Cuban missile crisis in 1962 has the risk of "
+                               "nuclear war been this high, the president warned.", "en")
+    assert "rhetoric" in found("Как и в 1962 году, Москва сегодня снова угрожает Западу "
+                               "ядерным оружием.", "ru")
+    # history with no present actor stays history
+    assert found("Historians recall that in 1962 the world came close to nuclear war.",
+                 "en") == {}
+    assert found("В 1962 году мир оказался на грани ядерной войны.", "ru") == {}
+    # a nominations list is personnel news in every clause
+    assert found("J. Doe, to be an Assistant Secretary of State (International Security and "
+                 "Non-Proliferation).", "en") == {}

@@ -20,7 +20,7 @@ import ahocorasick
 from tocsin.indicators.forms import PREFIX, FormGenerator, match_key
 from tocsin.indicators.pack import Clause, Entity, Indicator, Pack
 
-FORMAT = 6  # bump when the compiled structure or the form generation changes
+FORMAT = 7  # bump when the compiled structure or the form generation changes
 
 # Categories that describe the war around a watch, not nuclear warning signs: their
 # indicators need no anchor.
@@ -64,6 +64,9 @@ class CompiledPack:
     # Concepts that make a sentence speak of nuclear matters; an anchored indicator fires
     # only in a sentence holding one (pack.yaml `anchors`; none: no such requirement).
     anchors: tuple[str, ...] = ()
+    # excluded concept -> concepts that lift the exclusion ("history" gives way to "present")
+    overrides: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    sentence_wide: frozenset[str] = frozenset()  # exclusions that veto a whole sentence
 
     @property
     def pattern_count(self) -> int:
@@ -164,7 +167,9 @@ class Compiler:
             for concept in compiled_indicator.triggers:
                 by_concept[concept].append(n)
         return CompiledPack(pack.id, pack.digest, automaton, indicators, compiled_entities,
-                            dict(by_concept), tuple(pack.anchors))
+                            dict(by_concept), tuple(pack.anchors),
+                            {k: tuple(v) for k, v in pack.overrides.items()},
+                            frozenset(pack.sentence_exclusions))
 
 
 def compile_pack(pack: Pack, cache_dir: Path | None = None,

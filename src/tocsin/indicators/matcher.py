@@ -6,6 +6,7 @@ No I/O here: the compiled pack is handed in.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from tocsin.indicators.forms import compact_key
 from tocsin.indicators.polarity import decide
 
 Span = tuple[int, int]
+_CLAUSE_MARK = re.compile(r"[;()]")
 # Ambiguous entity names (Iskander the name, "Кинжал" the dagger) count only in a
 # sentence that also holds one of these.
 CONTEXT_CONCEPTS = ("military-context", "exercise", "exercise-name", "test-verb", "strike-verb",
@@ -182,12 +184,16 @@ class Matcher:
             candidates.update(self.compiled.by_concept.get(concept, ()))
         out: list[Evidence] = []
         general: list[bool] = []
+        clauses: list[Span] | None = None
         anchored = not self.compiled.anchors or any(a in present for a in self.compiled.anchors)
         for index in sorted(candidates):
             indicator = self.compiled.indicators[index]
             if indicator.anchored and not anchored:
                 continue  # nothing nuclear in the sentence
-            spans = self._match(indicator, present)
+            if clauses is None:
+                clauses = _clauses(text, sentence.span, sentence.cues.get("clause", ()))
+            spans = self._match(indicator, present, clauses, self.compiled.overrides,
+                                self.compiled.sentence_wide)
             if spans is None:
                 continue
             spans = sorted(set(spans))
@@ -195,7 +201,7 @@ class Matcher:
                 indicator=indicator.id, title=indicator.title, category=indicator.category,
                 severity=indicator.severity,
                 polarity=decide(text, sentence.span, spans, sentence.cues,
-                                indicator.polarity_cues),
+                                indicator.polarity_cues, clauses),
                 sentence=text[sentence.span[0]:sentence.span[1]],
                 start=sentence.span[0], end=sentence.span[1],
                 terms=[text[a:b] for a, b in spans], spans=spans,
@@ -218,12 +224,18 @@ class Matcher:
         return None
 
     @staticmethod
-    def _match(indicator: CompiledIndicator,
-               present: dict[str, list[Span]]) -> list[Span] | None:
-        """The spans of the terms that satisfy the first satisfied clause, or None."""
+    def _match(indicator: CompiledIndicator, present: dict[str, list[Span]],
+               clauses: Sequence[Span] = (),
+               overrides: dict[str, tuple[str, ...]] | None = None,
+               sentence_wide: frozenset[str] = frozenset()) -> list[Span] | None:
+        """The spans of the terms that satisfy the first satisfied clause, or None.
+
+        An excluded concept vetoes only within the clauses that hold the matched terms
+        ("Russia's doctrine, unlike in 1962, ..." keeps its present warning), and not at
+        all when one of its overrides is in the sentence (pack.yaml `overrides`). The
+        concepts of pack.yaml `sentence_exclusions` (a film, a nominations list) veto the
+        whole sentence."""
         for clause in indicator.clauses:
-            if any(n in present for n in clause.none):
-                continue
             if not all(n in present for n in clause.all):
                 continue
             hits = [n for n in clause.any if n in present]
@@ -232,5 +244,36 @@ class Matcher:
             spans: list[Span] = []
             for name in (*clause.all, *hits):
                 spans.extend(present[name])
+            if any(_vetoes(present, n, spans, () if n in sentence_wide else clauses, overrides)
+                   for n in clause.none):
+                continue
             return spans
         return None
+
+
+def _clauses(text: str, sentence: Span, breaks: Sequence[Span]) -> list[Span]:
+    """The clauses of a sentence: split at ; and brackets, and before the words that open
+    a contrasting clause (", but", ", а", the pack's `clause` cues)."""
+    start, end = sentence
+    cuts = {m.start() for m in _CLAUSE_MARK.finditer(text, start, end)}
+    cuts.update(a for a, _ in breaks)
+    out: list[Span] = []
+    last = start
+    for cut in sorted(c for c in cuts if start < c < end):
+        out.append((last, cut))
+        last = cut
+    out.append((last, end))
+    return out
+
+
+def _vetoes(present: dict[str, list[Span]], concept: str, spans: list[Span],
+            clauses: Sequence[Span], overrides: dict[str, tuple[str, ...]] | None) -> bool:
+    found = present.get(concept)
+    if not found:
+        return False
+    if overrides and any(o in present for o in overrides.get(concept, ())):
+        return False
+    if len(clauses) < 2:
+        return True
+    held = {i for i, (a, b) in enumerate(clauses) for s, _ in spans if a <= s < b}
+    return any(a <= s < b for s, _ in found for i, (a, b) in enumerate(clauses) if i in held)

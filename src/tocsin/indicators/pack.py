@@ -22,7 +22,8 @@ from typing import Any
 from tocsin.indicators.yamlfile import LINE, PackError, load_yaml
 
 BUILTIN = "nuclear"
-CUE_KINDS = ("negation", "negation_exceptions", "denial", "hypothetical", "reported")
+CUE_KINDS = ("negation", "negation_exceptions", "denial", "hypothetical", "reported",
+             "clause")
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,8 @@ class Pack:
     digest: str
     files: dict[str, Any] = field(repr=False, default_factory=dict)  # path -> raw data
     anchors: tuple[str, ...] = ()  # concepts that make a sentence speak of nuclear matters
+    overrides: dict[str, list[str]] = field(default_factory=dict)  # exclusion -> lifted by
+    sentence_exclusions: tuple[str, ...] = ()  # exclusions that veto the whole sentence
 
     def concept_names(self) -> set[str]:
         return {name for per_lang in self.concepts.values() for name in per_lang}
@@ -191,6 +194,9 @@ def load_pack(name_or_path: str | Path | None = None) -> Pack:
         concepts=concepts, cues=cues, indicators=indicators, entities=entities,
         gazetteer=dict(meta.get("gazetteer") or {}), digest=pack_digest(path), files=files,
         anchors=tuple(_str_list(meta.get("anchors"))),
+        overrides={str(k): _str_list(v) for k, v in (meta.get("overrides") or {}).items()
+                   if k != LINE},
+        sentence_exclusions=tuple(_str_list(meta.get("sentence_exclusions"))),
     )
 
 

@@ -35,8 +35,14 @@ def _strictly_inside(span: Span, spans: Iterable[Span]) -> bool:
 
 
 def decide(text: str, sentence: Span, terms: Sequence[Span], cues: dict[str, list[Span]],
-           allowed: frozenset[str]) -> str:
-    """``cues``: cue kind -> spans in the sentence (document offsets)."""
+           allowed: frozenset[str], clauses: Sequence[Span] = ()) -> str:
+    """``cues``: cue kind -> spans in the sentence (document offsets). With ``clauses``,
+    a cue governs only the clauses that hold the evidence's terms: "Peskov denied it,
+    but Medvedev threatened again" keeps the threat asserted."""
+    if len(clauses) > 1:
+        held = [(a, b) for a, b in clauses if any(a <= t < b for t, _ in terms)]
+        cues = {kind: [c for c in spans if any(a <= c[0] < b for a, b in held)]
+                for kind, spans in cues.items()}
     exceptions = cues.get("negation_exceptions", [])
     if "denial" in allowed and any(not _inside(c, exceptions) for c in cues.get("denial", [])):
         return "denied"
