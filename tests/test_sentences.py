@@ -40,3 +40,14 @@ def test_offsets_point_into_the_text_and_are_ordered() -> None:
         assert text[a:b] == text[a:b].strip()
     assert "".join(text[a:b] for a, b in spans).replace(" ", "") == \
         text.replace(" ", "").replace("\n", "")
+
+
+def test_telegram_lines_and_list_items_are_sentences_hard_wraps_are_not() -> None:
+    splitter = SentenceSplitter()
+    post = ("⚡️ Медведев снова пригрозил Европе\n⚡️ Песков опроверг слухи о мобилизации\n"
+            "🇺🇦 Зеленский выступил в Раде")
+    assert [post[a:b] for a, b in splitter.split(post, "ru")] == post.split("\n")
+    listing = "Key points:\n- **Sanctions** widened\n- Talks paused\n1. first\n2. second"
+    assert len(splitter.split(listing, "en")) == 5
+    wrapped = "The citizen is [finally\nhome](https://example.org/x) thanks to the talks."
+    assert splitter.split(wrapped, "en") == [(0, len(wrapped))]

@@ -84,12 +84,19 @@ class SentenceSplitter:
         return previous[-8:].replace(" ", "").lower().endswith(spaced) if spaced else False
 
 
+# A line that opens a new item even without a blank line before it: a list bullet, a
+# numbered item, a hashtag line, a bold heading, or an emoji (Telegram posts are lists of
+# "⚡️ X said Y" lines with no final stops). Other single line breaks are hard wraps.
+_ITEM = (r"(?:[-*•▪►▶➤→–—]\s|\d{1,2}[.)]\s|#|\*\*|"
+         "[\u2190-\u21ff\u2300-\u23ff\u2460-\u27bf\u2900-\u297f\u2b00-\u2bff"
+         "\U0001f000-\U0001faff])")
+_PARAGRAPH = re.compile(rf"[^\n]+(?:\n(?!\n|[ \t]*{_ITEM})[^\n]+)*")
+
+
 def _paragraphs(text: str) -> list[tuple[int, str]]:
-    """Sentences never cross a blank line (headlines, list items, paragraphs)."""
-    out = []
-    for match in re.finditer(r"[^\n]+(?:\n(?!\n)[^\n]+)*", text):
-        out.append((match.start(), match.group(0)))
-    return out
+    """Sentences never cross a blank line (headlines, list items, paragraphs) nor the
+    start of a list item or an emoji-led line."""
+    return [(match.start(), match.group(0)) for match in _PARAGRAPH.finditer(text)]
 
 
 def _starts_lowercase(piece: str) -> bool:
