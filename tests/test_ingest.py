@@ -186,7 +186,8 @@ def test_values_the_database_refuses_cost_no_good_document(tocsin: CLI, tmp_path
     rows = db_rows(tmp_path, "SELECT url, external_id, meta FROM documents ORDER BY id")
     assert rows[1][0] == "http://x/" and rows[2][1] == "ab" and json.loads(rows[2][2]) == {
         "score": None}
-    assert db_rows(tmp_path, "SELECT reason FROM quarantine") == [("invalid-record",)]
+    # a title alone stands for the text; one that cleans away to nothing leaves it empty
+    assert db_rows(tmp_path, "SELECT reason FROM quarantine") == [("empty",)]
 
 
 def test_language_field_is_trusted_only_when_known(tocsin: CLI, tmp_path: Path) -> None:
@@ -248,3 +249,36 @@ def test_gzip_files_are_read_and_broken_ones_quarantined(tocsin: CLI, tmp_path: 
     assert [(Path(o).name.split(":")[0], r) for o, r, _ in rejected] == [
         ("c.jsonl.gz", "undecodable"), ("d.json.gz", "undecodable")]
     assert "broken gzip" in rejected[0][2] and "broken gzip" in rejected[1][2]
+
+
+def test_titles_are_text_with_their_own_offsets(tocsin: CLI, tmp_path: Path) -> None:
+    """A headline is scanned beside the body: evidence says which field its offsets point
+    into; a title the body repeats is read once; a headline-only item is a document."""
+    title = "**Medvedev** again threatens Europe with «nuclear» weapons"
+    records = [
+        {"source": "Wire", "title": title, "url": "https://example.org/a",
+         "text": "The former president wrote a long post on his channel on Sunday."},
+        {"source": "Wire", "title": "Shoigu orders a drill",
+         "text": "Shoigu orders a drill\n\nThe ministry gave no further details today."},
+        {"source": "Channel", "title": "Russia fired an ICBM at Dnipro, Ukraine's air force says"},
+    ]
+    result = tocsin("ingest", "-", input="\n".join(json.dumps(r, ensure_ascii=False)
+                                                   for r in records) + "\n")
+    assert result.exit_code == 0, result.output
+    rows = db_rows(tmp_path, "SELECT d.id, e.field, e.start, e.\"end\", e.category, d.title, "
+                   "d.text FROM evidence e JOIN documents d ON d.id = e.document_id "
+                   "ORDER BY d.id, e.id")
+    first = [r for r in rows if r[0] == 1]
+    assert first and {r[1] for r in first} == {"title"}
+    for _, field, start, end, _, stored_title, _ in first:
+        assert field == "title" and stored_title[start:end] == title
+    assert {r[4] for r in first} == {"rhetoric"}
+    headline_only = [r for r in rows if r[0] == 3]
+    assert "use" in {r[4] for r in headline_only} and headline_only[0][1] == "text"
+    shown = json.loads(tocsin("show", "1", "-f", "jsonl").output)
+    assert shown["evidence"][0]["field"] == "title"
+    assert "[title]" in tocsin("show", "1").output
+    # redetect finds the title's evidence again
+    assert tocsin("redetect").exit_code == 0
+    again = db_rows(tmp_path, "SELECT field, start, \"end\" FROM evidence WHERE document_id = 1")
+    assert [tuple(r) for r in again] == [(r[1], r[2], r[3]) for r in first]

@@ -48,7 +48,8 @@ def analyze(inputs: Inputs, limits: Limits, text_stage: TextStage, detector: Det
             found = detector.detect_document(result)
             result.entities, result.evidence = found.entities, found.evidence
             if extractor is not None:
-                result.attributions = extractor.extract(result.text, result.language)
+                result.attributions = extractor.extract_document(result.title, result.text,
+                                                                 result.language)
             if store is not None:
                 story = story_of(store.engine, result.doc_hash)
                 if story:

@@ -11,6 +11,7 @@ from tocsin.indicators.pack import Example, Pack, load_pack
 from tocsin.model import Document
 from tocsin.text.normalize import normalize
 from tocsin.text.sentences import SentenceSplitter
+from tocsin.text.titles import title_repeated
 
 
 @dataclass
@@ -43,7 +44,7 @@ class Detector:
                       sentences: list[tuple[int, int]] | None = None) -> Detection:
         found = self.detect(text, language, sentences)
         title = title or ""
-        if title.strip() and not _repeated(title, text):
+        if title.strip() and not title_repeated(title, text):
             in_title = self.detect(title, language)
             for hit in in_title.entities:
                 hit.field = "title"
@@ -57,12 +58,6 @@ class Detector:
         """One sentence (pack examples, evaluation): normalised, never split."""
         text = normalize(text)
         return self.matcher.detect(text, language, [(0, len(text))] if text else [])
-
-
-def _repeated(title: str, text: str) -> bool:
-    """Feeds and channels often repeat the headline as the first line of the text."""
-    key = " ".join(title.split()).casefold().rstrip(".!?…")
-    return bool(key) and key in " ".join(text[:len(title) * 3 + 200].split()).casefold()
 
 
 @dataclass(frozen=True)

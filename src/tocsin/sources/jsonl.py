@@ -32,8 +32,11 @@ def item_from_object(obj: Any, origin: str, line: int | None,
     text = obj.get("text") or None if obj.get("html") else obj.get("text")
     html = obj.get("html")
     if text is None and html is None:
-        return Rejection(origin, "invalid-record", "object has neither 'text' nor 'html'",
-                         line=line, excerpt=json.dumps(obj, ensure_ascii=False)[:300])
+        if not (obj.get("title") or "").strip():
+            return Rejection(origin, "invalid-record", "object has neither 'text' nor 'html' "
+                             "(nor a 'title' to stand for them)", line=line,
+                             excerpt=json.dumps(obj, ensure_ascii=False)[:300])
+        text = ""  # a headline-only item: its title is its text
     published = obj.get("published_at")
     if published is not None and not isinstance(published, str | int | float):
         published = str(published)

@@ -276,7 +276,8 @@ class Store:
                        for d in with_findings for h in d.entities]
         attribution_rows = [
             {"document_id": doc_ids[d.doc_hash], "source_id": a.source_id, "source": a.source,
-             "speaker": a.speaker, "text": a.text, "start": a.start, "end": a.end}
+             "speaker": a.speaker, "text": a.text, "field": a.field, "start": a.start,
+             "end": a.end}
             for d in with_findings for a in d.attributions]
         if attribution_rows:
             conn.execute(attributions.insert(), attribution_rows)

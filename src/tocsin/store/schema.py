@@ -192,6 +192,7 @@ attributions = sa.Table(
     sa.Column("speaker", sa.Text),
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("start", sa.Integer, nullable=False),
+    sa.Column("field", sa.String(10), nullable=False, server_default="text"),
     sa.Column("end", sa.Integer, nullable=False),
     sa.Index("ix_attributions_document_id", "document_id"),
 )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from importlib import resources
 from typing import Any
@@ -21,6 +21,7 @@ import regex
 import yaml
 
 from tocsin.indicators.forms import FormGenerator, match_key
+from tocsin.text.titles import title_repeated
 
 _DESCRIPTORS = re.compile(
     r"^(?:l'|l’)|^(?:the|la|le|les|agence|quotidien|journal|chaîne|radio|site|hebdomadaire|"
@@ -52,10 +53,11 @@ class Attribution:
     text: str
     start: int
     end: int
+    field: str = "text"  # the document field the offsets point into: "title" or "text"
 
     def as_dict(self) -> dict[str, Any]:
         return {"source": self.source, "source_id": self.source_id, "speaker": self.speaker,
-                "text": self.text, "start": self.start, "end": self.end}
+                "text": self.text, "field": self.field, "start": self.start, "end": self.end}
 
 
 class SourceIndex:
@@ -107,6 +109,15 @@ class AttributionExtractor:
                 compiled.append((regex.compile(text), when))
             rules[language] = (compiled, frozenset(data.get("not_names") or []))
         return rules
+
+    def extract_document(self, title: str | None, text: str,
+                         language: str) -> list[Attribution]:
+        """Attributions of the title ("…, TASS reports") and of the text; a title that the
+        text repeats is read once."""
+        found = self.extract(text, language)
+        if title and title.strip() and not title_repeated(title, text):
+            found = [replace(a, field="title") for a in self.extract(title, language)] + found
+        return found[:MAX_ATTRIBUTIONS]
 
     def extract(self, text: str, language: str) -> list[Attribution]:
         rules = self._rules.get(language)

@@ -44,7 +44,8 @@ class StoriesStage:
     def prepare(self, docs: list[Document], source_ids: dict[str, str] | None = None) -> None:
         """Before storing: attributions, cited source and signature of each document."""
         for doc in docs:
-            doc.attributions = self.extractor.extract(doc.text, doc.language)
+            doc.attributions = self.extractor.extract_document(doc.title, doc.text,
+                                                               doc.language)
             own = (source_ids or {}).get(doc.source.casefold(), slugify(doc.source))
             doc.cites = next((a.source_id for a in doc.attributions
                               if a.source_id and a.source_id != own), None)

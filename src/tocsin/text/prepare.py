@@ -60,6 +60,8 @@ class TextStage:
         else:
             raw_text = item.text or ""
         text = normalize(raw_text)
+        if not text and title and normalize(title):
+            text, title = normalize(title), None  # a headline-only item: the title is the text
         if len(text) < self.min_chars:
             return _reject(item, "empty", "no text after cleaning", raw_text)
         if len(text) > self.max_chars:

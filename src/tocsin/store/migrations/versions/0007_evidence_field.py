@@ -1,4 +1,4 @@
-"""evidence field: evidence found in a document's title or its text
+"""evidence field: evidence, entities and attributions found in a document's title or text
 
 Revision ID: 0007
 Revises: 0006
@@ -15,7 +15,7 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
-TABLES = ("evidence", "alert_evidence", "evidence_reviews", "entities")
+TABLES = ("evidence", "alert_evidence", "evidence_reviews", "entities", "attributions")
 
 
 def upgrade() -> None:
@@ -32,6 +32,7 @@ def downgrade() -> None:
     op.execute("DELETE FROM evidence_reviews WHERE field = 'title'")
     op.execute("DELETE FROM evidence WHERE field = 'title'")
     op.execute("DELETE FROM entities WHERE field = 'title'")
+    op.execute("DELETE FROM attributions WHERE field = 'title'")
     for table in TABLES:
         with op.batch_alter_table(table) as batch:
             batch.drop_column("field")
