@@ -282,3 +282,26 @@ def test_titles_are_text_with_their_own_offsets(tocsin: CLI, tmp_path: Path) -> 
     assert tocsin("redetect").exit_code == 0
     again = db_rows(tmp_path, "SELECT field, start, \"end\" FROM evidence WHERE document_id = 1")
     assert [tuple(r) for r in again] == [(r[1], r[2], r[3]) for r in first]
+
+
+def test_hostile_json_is_quarantined_and_leaves_a_trace(tocsin: CLI, tmp_path: Path) -> None:
+    """Nesting too deep for Python, integers too long for it, blank-only files and empty
+    arrays: each is quarantined with its reason; good lines around them are kept."""
+    lines = ["[" * 3000 + "]" * 3000,
+             '{"source": "Desk", "text": "deep extra", "extra": ' + "[" * 700 + "]" * 700 + "}",
+             '{"source": "Desk", "text": "long number", "n": ' + "9" * 5000 + "}",
+             json.dumps({"source": "Desk", "text": "A good line after them."})]
+    (tmp_path / "hostile.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
+    (tmp_path / "blank.jsonl").write_text("\n \n\n", "utf-8")
+    (tmp_path / "empty.json").write_text("[]", "utf-8")
+    (tmp_path / "deep.json").write_text("[" * 5000 + "]" * 5000, "utf-8")
+    result = tocsin("ingest", *(str(tmp_path / n) for n in
+                                ("hostile.jsonl", "blank.jsonl", "empty.json", "deep.json")))
+    assert result.exit_code == EXIT_REJECTED, result.output
+    texts = [t for (t,) in db_rows(tmp_path, "SELECT text FROM documents ORDER BY id")]
+    assert texts == ["deep extra", "A good line after them."]
+    reasons = sorted((Path(o).name.split(":")[0], r) for o, r in
+                     db_rows(tmp_path, "SELECT origin, reason FROM quarantine"))
+    assert reasons == [("blank.jsonl", "empty"), ("deep.json", "invalid-json"),
+                       ("empty.json", "empty"), ("hostile.jsonl", "invalid-json"),
+                       ("hostile.jsonl", "invalid-json")]

@@ -158,14 +158,20 @@ def _stream_json_lines(path: Path, max_bytes: int, default_source: str,
                        compressed: bool = False) -> Iterator[RawItem | Rejection]:
     """Lines of a JSON Lines file, decoded one by one (JSON text is UTF-8, RFC 8259)."""
     origin = str(path)
-    number = 0
+    number = produced = 0
     with (gzip.open(path, "rb") if compressed else path.open("rb")) as handle:
         try:
             for number, (raw, length) in enumerate(_lines(handle, max_bytes), start=1):
-                yield from _json_line(raw, length, number, origin, max_bytes, default_source)
+                for item in _json_line(raw, length, number, origin, max_bytes,
+                                       default_source):
+                    produced += 1
+                    yield item
         except GZIP_ERRORS as exc:
+            produced += 1
             yield Rejection(origin, "undecodable", f"broken gzip file after line {number}: "
                             f"{exc}; the lines before it were read", line=number + 1)
+    if not produced:  # only blank lines: still a trace of the file
+        yield Rejection(origin, "empty", f"no records: {number:,} blank lines", size=0)
 
 
 def _json_line(raw: bytes, length: int, number: int, origin: str, max_bytes: int,

@@ -69,7 +69,17 @@ def parse_line(line: str, origin: str, number: int, default_source: str,
     except json.JSONDecodeError as exc:
         return Rejection(origin, "invalid-json", f"{exc.msg} (column {exc.colno})",
                          line=number, excerpt=line[:300])
+    except (RecursionError, ValueError) as exc:
+        return Rejection(origin, "invalid-json", _unreadable(exc), line=number,
+                         excerpt=line[:300])
     return item_from_object(obj, origin, number, default_source)
+
+
+def _unreadable(exc: Exception) -> str:
+    """Valid JSON that Python will not build: nested too deep, or an integer too long."""
+    if isinstance(exc, RecursionError):
+        return "nested too deep to read (thousands of levels of arrays or objects)"
+    return f"a value Python cannot read: {str(exc)[:120]}"
 
 
 def read_json_lines(lines: Iterable[str], origin: str, default_source: str,
@@ -87,6 +97,12 @@ def read_json_document(text: str, origin: str,
     except json.JSONDecodeError as exc:
         yield Rejection(origin, "invalid-json", f"{exc.msg} (line {exc.lineno}, column "
                         f"{exc.colno})", line=exc.lineno, excerpt=text[:300])
+        return
+    except (RecursionError, ValueError) as exc:
+        yield Rejection(origin, "invalid-json", _unreadable(exc), excerpt=text[:300])
+        return
+    if isinstance(data, list) and not data:
+        yield Rejection(origin, "empty", "an empty JSON array: no documents")
         return
     if not isinstance(data, list):
         yield item_from_object(data, origin, None, default_source)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -94,19 +95,39 @@ class TextStage:
         )
 
 
-def clean_json(value: Any) -> Any:
-    """Metadata as strict JSON: text normalised (no surrogates, no NUL), no NaN."""
+MAX_META_DEPTH = 32  # deeper metadata is kept as text: no document is lost to it
+
+
+def clean_json(value: Any, depth: int = 0) -> Any:
+    """Metadata as strict JSON: text normalised (no surrogates, no NUL), no NaN; nesting
+    deeper than MAX_META_DEPTH is kept as (cut) text."""
+    if depth > MAX_META_DEPTH and isinstance(value, dict | list | tuple):
+        return normalize(json.dumps(value)[:1000]) if _shallow(value) else "[nested too deep]"
     if isinstance(value, str):
         return normalize(value)
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {normalize(str(k)): clean_json(v) for k, v in value.items()}
+        return {normalize(str(k)): clean_json(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [clean_json(v) for v in value]
+        return [clean_json(v, depth + 1) for v in value]
     if value is None or isinstance(value, bool | int):
         return value
     return normalize(str(value))
+
+
+def _shallow(value: Any, limit: int = 200) -> bool:
+    """True when ``value`` can be written as JSON without deep recursion."""
+    stack = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return False
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list | tuple):
+            stack.extend((v, depth + 1) for v in node)
+    return True
 
 
 def _reject(item: RawItem, reason: str, message: str, excerpt: str = "") -> Rejection:
