@@ -14,6 +14,7 @@ Term syntax in packs: ``=form`` is taken exactly as written (no variants);
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
 from functools import cached_property
 from typing import Any
@@ -43,35 +44,54 @@ _CHARS = ("*_~`|\\\\\\[\\]\"«»„‹›•·▪▫◦‣►▶➤→#"        
           "\U0001f000-\U0001faff\ufe00-\ufe0f\u200d\u20e3\u00a9\u00ae\u2122\ue000-\uf8ff")
 _LINK = r"\]\((?:[^()\s]|\([^()\s]*\))*\)"  # a Markdown link's target
 _ADDRESS = r"(?:https?://|www\.|t\.me/)\S+"  # a bare address
-# Only runs that differ from one plain space are rewritten (most text has none but its
-# line breaks), and every alternative starts with a fixed character class: a cheap scan.
-_RUN = rf"(?:{_LINK}|[{_CHARS}\s])*"
-_SKIP = re.compile(rf"{_LINK}{_RUN}|[{_CHARS}\t\n\r\f\v\u00a0\u2000-\u200b]{_RUN}"
-                   rf"|[ ](?:{_LINK}|[{_CHARS}\s]){_RUN}")
-_SKIP_BOTH = re.compile(rf"[ ]*{_ADDRESS}(?:{_LINK}|{_ADDRESS}|[{_CHARS}\s])*|{_SKIP.pattern}")
+_ADDRESSES = re.compile(rf"{_LINK}|{_ADDRESS}")
+# Each markup character, emoji or non-space white space becomes one space (same length);
+# then only runs of spaces are collapsed, which is where offsets need the map.
+_ONE = re.compile(rf"[{_CHARS}\t\n\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]")
+_SPACES = re.compile(r"  +")
 
 
-def compact_key(text: str) -> tuple[str, list[int]]:
-    """The match key of ``text`` with markup and quotes read past, and for each key
-    character its offset in ``text``."""
+def _blank(match: re.Match[str]) -> str:
+    return " " * (match.end() - match.start())
+
+
+class KeyMap:
+    """Key offsets back to text offsets: the key drops characters only where runs of
+    spaces were collapsed, so a few breakpoints say how far each stretch is shifted."""
+
+    __slots__ = ("breaks", "shifts")
+
+    def __init__(self) -> None:
+        self.breaks = [0]  # key offsets where the shift changes
+        self.shifts = [0]  # characters dropped before that key offset
+
+    def __call__(self, index: int) -> int:
+        if len(self.breaks) == 1:
+            return index
+        return index + self.shifts[bisect_right(self.breaks, index) - 1]
+
+
+def compact_key(text: str) -> tuple[str, KeyMap]:
+    """The match key of ``text`` with markup and quotes read past, and the map from key
+    offsets to offsets in ``text``."""
     lowered = match_key(text)
+    if "](" in lowered or "http" in lowered or "www." in lowered or "t.me/" in lowered:
+        lowered = _ADDRESSES.sub(_blank, lowered)
+    lowered = _ONE.sub(" ", lowered)
+    mapping = KeyMap()
     parts: list[str] = []
-    positions: list[int] = []
-    last = 0
-    pattern = _SKIP_BOTH if ("http" in lowered or "www." in lowered or "t.me/" in lowered) \
-        else _SKIP
-    for skipped in pattern.finditer(lowered):
-        start, end = skipped.span()
-        if start > last:
-            parts.append(lowered[last:start])
-            positions.extend(range(last, start))
-        parts.append(" ")
-        positions.append(start)
+    last = dropped = 0
+    for run in _SPACES.finditer(lowered):
+        start, end = run.span()
+        parts.append(lowered[last:start + 1])  # one space of the run stays
+        dropped += end - start - 1
+        mapping.breaks.append(end - dropped)
+        mapping.shifts.append(dropped)
         last = end
-    if last < len(lowered):
-        parts.append(lowered[last:])
-        positions.extend(range(last, len(lowered)))
-    return "".join(parts), positions
+    if not parts:
+        return lowered, mapping
+    parts.append(lowered[last:])
+    return "".join(parts), mapping
 
 
 class FormGenerator:

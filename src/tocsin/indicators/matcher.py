@@ -86,10 +86,6 @@ class Detection:
     evidence: list[Evidence]
 
 
-def _is_boundary(key_text: str, index: int) -> bool:
-    return index < 0 or index >= len(key_text) or not key_text[index].isalnum()
-
-
 class Matcher:
     def __init__(self, compiled: CompiledPack) -> None:
         self.compiled = compiled
@@ -97,20 +93,27 @@ class Matcher:
     def detect(self, text: str, language: str, sentences: Sequence[Span]) -> Detection:
         if not text or not sentences:
             return Detection([], [])
-        keyed, positions = compact_key(text)
+        keyed, position_of = compact_key(text)
         starts = [s for s, _ in sentences]
         found: dict[int, _Sentence] = {}
         entity_candidates: list[tuple[int, int, int, bool]] = []  # start, end, index, ambiguous
+        size = len(keyed)
+        breaks, shifts = position_of.breaks, position_of.shifts
+        shifted = len(breaks) > 1
         for end_index, (length, labels) in self.compiled.automaton.iter(keyed):
             key_start = end_index - length + 1
             key_end = end_index + 1
             # A key that begins or ends with punctuation ("n'", "-м") brings its own
-            # boundary on that side.
-            if keyed[key_start].isalnum() and not _is_boundary(keyed, key_start - 1):
+            # boundary on that side. (Inlined: this loop sees every hit inside words.)
+            if key_start and keyed[key_start - 1].isalnum() and keyed[key_start].isalnum():
                 continue
-            whole_word = not keyed[end_index].isalnum() or _is_boundary(keyed, key_end)
-            start = positions[key_start]
-            end = positions[end_index] + 1
+            whole_word = key_end >= size or not keyed[key_end].isalnum() \
+                or not keyed[end_index].isalnum()
+            if shifted:  # key offsets to text offsets (inlined: the hottest loop)
+                start = key_start + shifts[bisect_right(breaks, key_start) - 1]
+                end = end_index + 1 + shifts[bisect_right(breaks, end_index) - 1]
+            else:
+                start, end = key_start, end_index + 1
             position = bisect_right(starts, start) - 1
             if position < 0 or start >= sentences[position][1]:
                 continue  # between sentences (e.g. a title line not split)
@@ -124,7 +127,7 @@ class Matcher:
                     continue
                 if sentence is None:
                     sentence = found[position] = _Sentence(sentences[position])
-                span = (start, positions[self._word_end(keyed, key_end) - 1] + 1
+                span = (start, position_of(self._word_end(keyed, key_end) - 1) + 1
                         if label.prefix else end)
                 if label.kind in (CONCEPT, CUE) and label.language not in ("", language) \
                         and language != "und":
@@ -152,11 +155,13 @@ class Matcher:
                   found: dict[int, _Sentence]) -> list[EntityHit]:
         """Longest match wins where names overlap; ambiguous names need context."""
         chosen: list[tuple[int, int, int, bool]] = []
-        taken: list[Span] = []
+        # characters already named: one byte each, so an overlap test is one C scan
+        # (a list of taken spans made long documents quadratic)
+        taken = bytearray(len(text) + 1)
         for cand in sorted(candidates, key=lambda c: (-(c[1] - c[0]), c[0])):
-            if any(cand[0] < b and a < cand[1] for a, b in taken):
+            if taken.find(1, cand[0], cand[1]) != -1:
                 continue
-            taken.append((cand[0], cand[1]))
+            taken[cand[0]:cand[1]] = b"\x01" * (cand[1] - cand[0])
             chosen.append(cand)
         hits: list[EntityHit] = []
         for start, end, index, ambiguous in sorted(chosen):
@@ -185,7 +190,8 @@ class Matcher:
         out: list[Evidence] = []
         general: list[bool] = []
         clauses: list[Span] | None = None
-        anchored = not self.compiled.anchors or any(a in present for a in self.compiled.anchors)
+        anchors = self.compiled.anchors
+        anchored = not anchors or not frozenset(anchors).isdisjoint(present)
         for index in sorted(candidates):
             indicator = self.compiled.indicators[index]
             if indicator.anchored and not anchored:
