@@ -10,9 +10,12 @@ import pytest
 from tests.conftest import CLI
 from tocsin.indicators import CATEGORIES
 from tocsin.indicators.compiler import compile_pack
+from tocsin.indicators.detect import Detector
 from tocsin.indicators.lint import ERROR, lint
+from tocsin.indicators.matcher import Matcher
 from tocsin.indicators.pack import load_pack
 from tocsin.indicators.yamlfile import PackError
+from tocsin.text.sentences import SentenceSplitter
 
 MINI_PACK = {
     "pack.yaml": "id: mini\ntitle: Mini\nversion: '1'\nlanguages: [en, ru]\n",
@@ -136,3 +139,43 @@ def test_compilation_is_cached_by_content(tmp_path: Path) -> None:
     cached.write_bytes(b"not a pickle")
     (pack_dir / "languages" / "en.yaml").write_text(MINI_PACK["languages/en.yaml"])
     assert compile_pack(load_pack(pack_dir), cache, gazetteer=[]).digest == first.digest
+
+
+def test_anchors_keep_generic_words_from_making_evidence(tmp_path: Path, tocsin: CLI) -> None:
+    """With `anchors`, an indicator fires only in a sentence that holds one; a general
+    sign gives way to a specific one; unknown names in pack.yaml are lint errors."""
+    files = dict(MINI_PACK)
+    files["pack.yaml"] += "anchors: [sub]\n"
+    files["languages/en.yaml"] = files["languages/en.yaml"].replace(
+        "  sub: [submarine]\n", "  sub: [submarine]\n  navy: [navy]\n")
+    files["languages/ru.yaml"] = files["languages/ru.yaml"].replace(
+        "  sub: [подводная лодка]\n", "  sub: [подводная лодка]\n  navy: [флот]\n")
+    files["indicators/subs.yaml"] = files["indicators/subs.yaml"].replace(
+        "    match: {all: [drill, sub]}", "    match: {any: [drill]}") + """
+  - id: exercise.navy-spoken-of
+    title: Navy spoken of
+    description: The general sign.
+    category: exercise
+    severity: 1
+    status: experimental
+    general: true
+    match: {any: [navy]}
+    examples:
+      match:
+        - {lang: en, text: "The navy sent a submarine north.", polarity: asserted}
+        - {lang: ru, text: "Флот отправил подводную лодку на север.", polarity: asserted}
+      nomatch:
+        - {lang: en, text: "The navy held drills with a submarine."}
+"""
+    pack = write_pack(tmp_path / "mini", files)
+    assert tocsin("rules", "test", str(pack)).exit_code == 0
+    # "drill" alone (no anchor) is no evidence any more
+    loaded = load_pack(pack)
+    compiled = compile_pack(loaded, None, gazetteer=[])
+    detector = Detector(loaded, compiled, Matcher(compiled), SentenceSplitter())
+    assert not detector.detect_sentence("The dentist bought a new drill.", "en").evidence
+    bad = write_pack(tmp_path / "bad", {**files, "pack.yaml": files["pack.yaml"].replace(
+        "anchors: [sub]", "anchors: [subs]")})
+    result = tocsin("rules", "lint", str(bad))
+    assert result.exit_code == 1 and "anchors: unknown concept 'subs'" in result.output
+

@@ -97,6 +97,16 @@ def check_concepts(pack: Pack) -> Iterator[Issue]:
                     continue
                 yield Issue(indicator.where, ERROR, "concepts", f"{indicator.id}: unknown concept "
                             f"{name!r} (not in any languages/*.yaml nor an entity)")
+    # pack.yaml names concepts too: anchors, overrides, sentence-wide exclusions
+    named = [("anchors", n) for n in pack.anchors]
+    named += [("sentence_exclusions", n) for n in pack.sentence_exclusions]
+    for excluded, lifted_by in pack.overrides.items():
+        named += [("overrides", excluded)] + [("overrides", n) for n in lifted_by]
+    for key, name in named:
+        if name in known or name in entity_ids or name.split(":", 1)[0] in ("country", "role"):
+            continue
+        yield Issue(str(pack.path / "pack.yaml"), ERROR, "concepts", f"{key}: unknown concept "
+                    f"{name!r} (not in any languages/*.yaml nor an entity)")
 
 
 def check_language_coverage(pack: Pack) -> Iterator[Issue]:
