@@ -45,3 +45,8 @@ def test_letters_and_digits_survive(text: str) -> None:
     expected = [ch for ch in unicodedata.normalize("NFC", text)
                 if ch.isalnum() and ch != "\u02bc"]
     assert kept == expected
+
+
+def test_noncharacters_are_dropped() -> None:
+    # U+FFFE/U+FFFF end XML writers (the Atom feed); no text needs them
+    assert normalize("\ufffe\uffff title \ufdd0 x \U0001fffe y") == "title x y"

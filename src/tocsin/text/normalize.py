@@ -21,7 +21,9 @@ _DOUBLE_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201f": '"', "\u
                                 "\uff02": '"'})
 # Control, format, surrogate and line/paragraph-separator characters, except newline,
 # tab and the zero-width (non-)joiners, which change rendering in some scripts.
-_CONTROLS = regex.compile(r"(?V1)[[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]--[\n\t\u200c\u200d]]")
+# Noncharacters (U+FFFE, U+FFFF, U+FDD0..) go too: XML forbids some, and no text needs them.
+_CONTROLS = regex.compile(r"(?V1)[[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\p{Noncharacter_Code_Point}]"
+                          r"--[\n\t\u200c\u200d]]")
 # These separate words or lines; dropping them would glue two words together.
 _BREAKS = frozenset("\x0b\x0c\x1c\x1d\x1e\x1f\x85\u2028\u2029")
 _SPACES = re.compile(r"[^\S\n]+")
