@@ -51,3 +51,14 @@ def test_never_returns_a_language_it_was_not_asked_for() -> None:
         in {"en", "fr", "und"}
     with pytest.raises(ValueError, match="no language data"):
         LanguageIdentifier(("en", "xx"))
+
+
+def test_a_declared_language_in_the_wrong_alphabet_is_identified(text_stage) -> None:
+    from tocsin.model import RawItem
+
+    item = RawItem(origin="x", source="Desk", language="en",
+                   text="Україна не погодиться на ядерний шантаж, заявив президент у зверненні.")
+    assert text_stage.prepare(item).language == "uk"
+    kept = RawItem(origin="x", source="Desk", language="ru",
+                   text="Москва заявила, что не видит оснований менять доктрину.")
+    assert text_stage.prepare(kept).language == "ru"

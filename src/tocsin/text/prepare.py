@@ -70,7 +70,7 @@ class TextStage:
                            f"max_document_chars ({self.max_chars:,})", text)
         source = normalize(source) or "local"
         given = (item.language or "").strip().lower()
-        if given in self.languages.supported:
+        if given in self.languages.supported and not _wrong_script(given, text):
             language, confidence = given, 1.0  # the source says so, and we know it
         else:
             guess = self.languages.identify(text)
@@ -114,6 +114,21 @@ def clean_json(value: Any, depth: int = 0) -> Any:
     if value is None or isinstance(value, bool | int):
         return value
     return normalize(str(value))
+
+
+# Languages written in Cyrillic; the others the pack knows are written in Latin letters.
+_CYRILLIC_LANGUAGES = frozenset({"ru", "uk", "be", "bg", "sr", "mk", "kk"})
+
+
+def _wrong_script(language: str, text: str) -> bool:
+    """A declared language whose alphabet the text does not use (a Ukrainian address
+    filed as `en`): then the language is identified from the text instead."""
+    sample = text[:2000]
+    letters = [ch for ch in sample if ch.isalpha()]
+    if len(letters) < 20:
+        return False
+    cyrillic = sum(1 for ch in letters if "\u0400" <= ch <= "\u04ff") / len(letters)
+    return cyrillic < 0.2 if language in _CYRILLIC_LANGUAGES else cyrillic > 0.8
 
 
 def _shallow(value: Any, limit: int = 200) -> bool:
