@@ -185,3 +185,19 @@ def test_exclusions_and_polarity_cues_keep_to_their_clause(detector: Detector) -
     # a nominations list is personnel news in every clause
     assert found("J. Doe, to be an Assistant Secretary of State (International Security and "
                  "Non-Proliferation).", "en") == {}
+
+
+def test_brackets_and_quoted_terms_keep_their_meaning(detector: Detector) -> None:
+    """A bracket does not cut a denial from what it denies; a term written with
+    quotation marks in the pack ("объект «Укрытие»") matches like the text around it."""
+    found = detector.detect_sentence("Moscow denied (on Tuesday) that it had moved nuclear "
+                                     "warheads to Belarus.", "en").evidence
+    assert found and {e.polarity for e in found} == {"denied"}
+    found = detector.detect_sentence("Кремль опроверг (в среду) сообщения о переброске "
+                                     "ядерных боеголовок в Белоруссию.", "ru").evidence
+    assert found and {e.polarity for e in found} == {"denied"}
+    assert not detector.detect_sentence("In 1962 (during the Cuban standoff) the Soviet Union "
+                                        "deployed nuclear missiles to Cuba.", "en").evidence
+    shelter = detector.detect_sentence("Объект «Укрытие» на Чернобыльской АЭС повреждён "
+                                       "ударом дрона.", "ru").evidence
+    assert {e.category for e in shelter} == {"nuclear-safety"}

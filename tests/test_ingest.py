@@ -305,3 +305,21 @@ def test_hostile_json_is_quarantined_and_leaves_a_trace(tocsin: CLI, tmp_path: P
     assert reasons == [("blank.jsonl", "empty"), ("deep.json", "invalid-json"),
                        ("empty.json", "empty"), ("hostile.jsonl", "invalid-json"),
                        ("hostile.jsonl", "invalid-json")]
+
+
+def test_odd_records_near_the_limits_never_stop_a_run(tocsin: CLI, tmp_path: Path) -> None:
+    lines = ['{"title": 5, "x": ' + "[" * n + "]" * n + "}" for n in (960, 980, 993, 996)]
+    lines.append(json.dumps({"source": "Desk", "text": "dated oddly", "published_at": "9" * 5000}))
+    lines.append(json.dumps({"source": "Desk", "html": "", "title": "Headline only, as HTML"}))
+    lines.append(json.dumps({"source": "Desk", "title": "⚡️ Putin threatens to use nuclear "
+                             "weapons", "text": "Putin threatens to use nuclear weapons\n\n"
+                             "He spoke on state television on Sunday."}))
+    result = tocsin("ingest", "-", input="\n".join(lines) + "\n")
+    assert result.exit_code == EXIT_REJECTED, result.output
+    assert "read 7, new 3" in result.output
+    # the title repeats the first line (but for its emoji): its evidence is found once
+    fields = db_rows(tmp_path, "SELECT e.field FROM evidence e JOIN documents d "
+                     "ON d.id = e.document_id WHERE d.text LIKE 'Putin threatens%'")
+    assert fields and {f for (f,) in fields} == {"text"}
+    assert db_rows(tmp_path, "SELECT text FROM documents WHERE text LIKE 'Headline%'") == [
+        ("Headline only, as HTML",)]

@@ -504,6 +504,7 @@ def _trail(engine: Any, links: list[Any], pack: str | None = None) -> list[dict[
     rows.sort(key=lambda r: (r.published_at or datetime.min.replace(tzinfo=UTC), r.id))
     return [{"evidence": r.id, "indicator": r.indicator, "category": r.category,
              "severity": r.severity, "polarity": r.polarity, "sentence": r.sentence,
+             "field": r.field,
              "document": r.document_id, "title": r.title, "url": r.url,
              "published_at": r.published_at, "language": r.language, "source": r.source,
              "grade": r.grade, "story": r.story_id, "origin": r.origin_name,

@@ -17,10 +17,10 @@ from typing import Any
 
 import ahocorasick
 
-from tocsin.indicators.forms import PREFIX, FormGenerator, match_key
+from tocsin.indicators.forms import PREFIX, FormGenerator, compact_key, match_key
 from tocsin.indicators.pack import Clause, Entity, Indicator, Pack
 
-FORMAT = 7  # bump when the compiled structure or the form generation changes
+FORMAT = 8  # bump when the compiled structure or the form generation changes
 
 # Categories that describe the war around a watch, not nuclear warning signs: their
 # indicators need no anchor.
@@ -111,7 +111,8 @@ class Compiler:
              as_name: bool = False, plural: bool = False) -> None:
         for form in self.forms.forms(term, language, name=as_name, plural=plural):
             prefix = form.endswith(PREFIX)
-            key = form[:-1] if prefix else form
+            # the key is read like a text: quotes and markup inside a term are read past
+            key = compact_key(form[:-1] if prefix else form)[0].strip()
             if len(key) < 2:
                 continue
             self._keys[key].add(Label(label_kind, name, label_language, prefix, proper,

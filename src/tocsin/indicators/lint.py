@@ -142,6 +142,24 @@ def check_examples(pack: Pack) -> Iterator[Issue]:
                             f"{example.language!r} is not a language of the pack")
 
 
+def check_terms(pack: Pack) -> Iterator[Issue]:
+    """A `*` matches only at the end of a term: elsewhere the term can never match."""
+    where = {language: str(pack.path / "languages" / f"{language}.yaml")
+             for language in pack.concepts}
+    named: list[tuple[str, str, str]] = []
+    for language, concepts in pack.concepts.items():
+        named += [(where[language], name, t) for name, terms in concepts.items() for t in terms]
+    for language, cues in pack.cues.items():
+        named += [(where[language], kind, t) for kind, terms in cues.items() for t in terms]
+    for indicator in pack.indicators:
+        named += [(indicator.where, indicator.id, t) for terms in indicator.terms.values()
+                  for t in terms]
+    for file, name, term in named:
+        if "*" in term[:-1]:
+            yield Issue(file, ERROR, "terms", f"{name}: {term!r} has a `*` before its end; "
+                        "it can never match (write the forms out, or end the term there)")
+
+
 def check_categories(pack: Pack) -> Iterator[Issue]:
     covered = {i.category for i in pack.indicators}
     for category in CATEGORIES:
@@ -152,7 +170,7 @@ def check_categories(pack: Pack) -> Iterator[Issue]:
 
 CHECKS: tuple[Callable[[Pack], Iterator[Issue]], ...] = (
     check_schema, check_unique_ids, check_concepts, check_language_coverage, check_examples,
-    check_categories,
+    check_terms, check_categories,
 )
 
 

@@ -24,7 +24,7 @@ from tocsin.indicators.forms import compact_key
 from tocsin.indicators.polarity import decide
 
 Span = tuple[int, int]
-_CLAUSE_MARK = re.compile(r"[;()]")
+_CLAUSE_MARK = re.compile(r";")
 # Ambiguous entity names (Iskander the name, "Кинжал" the dagger) count only in a
 # sentence that also holds one of these.
 CONTEXT_CONCEPTS = ("military-context", "exercise", "exercise-name", "test-verb", "strike-verb",
@@ -258,8 +258,9 @@ class Matcher:
 
 
 def _clauses(text: str, sentence: Span, breaks: Sequence[Span]) -> list[Span]:
-    """The clauses of a sentence: split at ; and brackets, and before the words that open
-    a contrasting clause (", but", ", а", the pack's `clause` cues)."""
+    """The clauses of a sentence: split at ; and before the words that open a contrasting
+    clause (", but", ", а", the pack's `clause` cues). Brackets and subordinate clauses
+    ("denied (on Tuesday) that ...", ", while ...") stay inside their sentence's clause."""
     start, end = sentence
     cuts = {m.start() for m in _CLAUSE_MARK.finditer(text, start, end)}
     cuts.update(a for a, _ in breaks)

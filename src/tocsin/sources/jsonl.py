@@ -27,7 +27,7 @@ def item_from_object(obj: Any, origin: str, line: int | None,
         if value is not None and (isinstance(value, bool) or not isinstance(value, allowed)):
             return Rejection(origin, "invalid-record", f"field '{name}' must be a string, "
                              f"not {type(value).__name__}", line=line,
-                             excerpt=json.dumps(obj, ensure_ascii=False)[:300])
+                             excerpt=_excerpt(obj))
     # an empty "text" beside an "html" means: extract the html
     text = obj.get("text") or None if obj.get("html") else obj.get("text")
     html = obj.get("html")
@@ -35,7 +35,7 @@ def item_from_object(obj: Any, origin: str, line: int | None,
         if not (obj.get("title") or "").strip():
             return Rejection(origin, "invalid-record", "object has neither 'text' nor 'html' "
                              "(nor a 'title' to stand for them)", line=line,
-                             excerpt=json.dumps(obj, ensure_ascii=False)[:300])
+                             excerpt=_excerpt(obj))
         text = ""  # a headline-only item: its title is its text
     published = obj.get("published_at")
     if published is not None and not isinstance(published, str | int | float):
@@ -73,6 +73,15 @@ def parse_line(line: str, origin: str, number: int, default_source: str,
         return Rejection(origin, "invalid-json", _unreadable(exc), line=number,
                          excerpt=line[:300])
     return item_from_object(obj, origin, number, default_source)
+
+
+def _excerpt(obj: Any) -> str:
+    """The start of a record for the quarantine; a record nested too deep to write back
+    (json.loads reads deeper than json.dumps writes) gets a placeholder."""
+    try:
+        return json.dumps(obj, ensure_ascii=False)[:300]
+    except (RecursionError, ValueError):
+        return "[a record nested too deep to show]"
 
 
 def _unreadable(exc: Exception) -> str:

@@ -65,6 +65,8 @@ def _to_datetime(raw: str | datetime | int | float) -> datetime | None:
             return None
     text = raw.strip()
     if text.isdigit() and len(text) >= 9:
+        if len(text) > 16:
+            return None  # no Unix time has so many digits (and int() refuses 4,300+)
         return _to_datetime(int(text))  # Unix time written as a string
     if not _HAS_YEAR.search(text):
         # dateutil would read "5" as the 5th of this month: demand a year.

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from tocsin.model import Document, RawItem, Rejection
 from tocsin.text.dates import UNTRUSTED, parse_published
-from tocsin.text.extract import extract_html
+from tocsin.text.extract import Extracted, extract_html
 from tocsin.text.language import LanguageIdentifier
 from tocsin.text.normalize import normalize
 from tocsin.text.sentences import SentenceSplitter
@@ -50,6 +50,9 @@ class TextStage:
                 return _reject(item, "too-large",
                                f"HTML of {len(item.html):,} characters exceeds the cap")
             extracted = extract_html(item.html)
+            if extracted is None and title and normalize(title):
+                extracted = Extracted(text="", title=None, url=None, published=None,
+                                      sitename=None, language=None)  # the headline stands in
             if extracted is None:
                 return _reject(item, "empty", "the page holds no text", item.html)
             raw_text = extracted.text
@@ -80,7 +83,7 @@ class TextStage:
             doc_hash=document_hash(source, text),
             source=source,
             text=text,
-            title=normalize(title) if title else None,
+            title=(normalize(title) or None) if title else None,
             url=normalize(url) or None if url else None,
             language=language,
             language_confidence=confidence,

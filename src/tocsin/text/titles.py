@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
+_NOT_WORDS = re.compile(r"[\W_]+")
+
+
+def _words(text: str) -> str:
+    return _NOT_WORDS.sub(" ", text.casefold()).strip()
+
 
 def title_repeated(title: str, text: str) -> bool:
-    """Feeds and channels often repeat the headline as the first line of the text: such a
-    title is read once, in the text."""
-    key = " ".join(title.split()).casefold().rstrip(".!?…")
-    return bool(key) and key in " ".join(text[:len(title) * 3 + 200].split()).casefold()
+    """Feeds and channels often repeat the headline as the first line of the text (with
+    or without its emoji and markup): such a title is read once, in the text."""
+    key = _words(title)
+    return bool(key) and key in _words(text[:len(title) * 3 + 200])
