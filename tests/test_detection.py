@@ -201,3 +201,17 @@ def test_brackets_and_quoted_terms_keep_their_meaning(detector: Detector) -> Non
     shelter = detector.detect_sentence("Объект «Укрытие» на Чернобыльской АЭС повреждён "
                                        "ударом дрона.", "ru").evidence
     assert {e.category for e in shelter} == {"nuclear-safety"}
+
+
+def test_hard_negatives_of_real_streams(detector: Detector) -> None:
+    """Iodine in chemistry, a 'thermonuclear' conductor, bookmakers' odds, a film, a
+    civil nuclear deal: no nuclear warning sign."""
+    for language, text in [
+        ("en", "Chemists found that iodine speeds up the reaction in seawater samples."),
+        ("ru", "Термоядерный дирижёр снова поразил публику в Большом зале."),
+        ("en", "Bookmakers cut the odds on a nuclear strike this year."),
+        ("ru", "В прокат выходит фильм о ядерном взрыве над Москвой."),
+        ("en", "The two leaders signed a civil nuclear cooperation agreement on small "
+               "modular reactors."),
+    ]:
+        assert not detector.detect_sentence(text, language).evidence, text
