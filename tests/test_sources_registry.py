@@ -61,3 +61,13 @@ def test_registry_types_are_checked(tocsin: CLI, tmp_path: Path) -> None:
         bad.write_text(f"sources:\n  - name: Solo Wire\n    {body}\n", encoding="utf-8")
         result = tocsin("sources", "load", str(bad))
         assert result.exit_code == 1 and problem in result.output, body
+
+
+def test_terminal_escapes_in_source_names_never_reach_a_terminal(tocsin: CLI) -> None:
+    """ESC[2J, OSC 8 hyperlinks and OSC 0 titles in a name or alias are dropped whole."""
+    name = "Evil\x1b[2J\x1b]8;;http://x\x1b\\Desk\x1b]8;;\x1b\\"
+    assert tocsin("sources", "add", name, "--alias", "a\x1b]0;title\x07b").exit_code == 0
+    for output in (tocsin("sources", "list").output, tocsin("sources", "show", "EvilDesk").output,
+                   tocsin("sources", "list", "-f", "jsonl").output):
+        assert "\x1b" not in output and "\x07" not in output
+        assert "EvilDesk" in output

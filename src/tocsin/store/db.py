@@ -29,6 +29,7 @@ from tocsin.store.schema import (
     source_grades,
     sources,
 )
+from tocsin.text.normalize import normalize
 
 GRADES = "ABCDEF"
 
@@ -114,6 +115,11 @@ class Store:
             for record in records:
                 if "name" not in record:
                     raise StoreError(f"source record without a name: {record!r}")
+                # Names come from outside (a registry file, `sources add`): control
+                # characters (terminal escapes, OSC hyperlinks) never reach a terminal.
+                record = {k: clean_field(v) for k, v in record.items()}
+                if not record["name"]:
+                    raise StoreError("a source name is empty once control characters go")
                 source_id = record.get("id") or slugify(record["name"])
                 given = {k: record[k] for k in fields if record.get(k) is not None}
                 if "grade" in given:
@@ -317,6 +323,21 @@ class Store:
 def _safe(text: str) -> str:
     """Untrusted text as the database takes it: valid UTF-8, no NUL."""
     return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+
+
+# Terminal escape sequences whole (CSI such as ESC[2J, OSC such as hyperlinks and window
+# titles), so none of their text is left behind once the control characters go.
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
+                      r"|\x9b[0-?]*[ -/]*[@-~]")
+
+
+def clean_field(value: Any) -> Any:
+    """A string (or list of strings) from outside, fit for a terminal and the store."""
+    if isinstance(value, str):
+        return normalize(_ESCAPES.sub("", value))
+    if isinstance(value, list):
+        return [clean_field(v) for v in value]
+    return value
 
 
 def _evidence_row(document_id: int, pack: str, found: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 import yaml
 
 from tocsin.errors import StoreError
-from tocsin.store.db import GRADES, Store, slugify
+from tocsin.store.db import GRADES, Store, clean_field, slugify
 from tocsin.store.schema import documents, source_grades, sources
 
 GRADE_MEANINGS = {
@@ -88,6 +88,7 @@ def grade_history(store: Store, source_id: str) -> list[dict[str, Any]]:
 
 
 def add_source(store: Store, record: dict[str, Any], changed_by: str) -> str:
+    record = {k: clean_field(v) for k, v in record.items()}
     source_id = record.get("id") or slugify(record["name"])
     if find_source(store, source_id) or find_source(store, record["name"]):
         raise StoreError(f"a source named {record['name']!r} ({source_id}) already exists; "
