@@ -323,3 +323,21 @@ def test_odd_records_near_the_limits_never_stop_a_run(tocsin: CLI, tmp_path: Pat
     assert fields and {f for (f,) in fields} == {"text"}
     assert db_rows(tmp_path, "SELECT text FROM documents WHERE text LIKE 'Headline%'") == [
         ("Headline only, as HTML",)]
+
+
+def test_linked_folders_are_followed_once_and_a_cut_utf8_tail_is_kept(
+        tocsin: CLI, tmp_path: Path) -> None:
+    real = tmp_path / "real" / "sub"
+    real.mkdir(parents=True)
+    (real / "a.txt").write_text("Officials met in Geneva for talks on strategic stability.")
+    top = tmp_path / "top"
+    top.mkdir()
+    (top / "link").symlink_to(tmp_path / "real")
+    (real / "loop").symlink_to(top)  # a link back up the tree must not loop
+    (top / "cut.txt").write_bytes("Talks resumed in Geneva today \u0416".encode()[:-1])
+    result = tocsin("ingest", str(top))
+    assert result.exit_code == 0, result.output
+    rows = db_rows(tmp_path, "SELECT origin, text, meta FROM documents ORDER BY origin")
+    assert [Path(o).name for o, _, _ in rows] == ["cut.txt", "a.txt"]
+    assert rows[0][1].endswith("\ufffd") and json.loads(rows[0][2]) == {
+        "encoding": "utf-8 (truncated)"}

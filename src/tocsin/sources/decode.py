@@ -31,8 +31,11 @@ def decode_bytes(data: bytes, where: str) -> tuple[str, str]:
         raise InputError("undecodable", "binary content (NUL bytes), not text", where)
     try:
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data" and exc.start >= len(data) - 3:
+            # UTF-8 cut inside its last character (a truncated download): keep the text,
+            # mark the cut with U+FFFD, and say so in the document's metadata.
+            return data.decode("utf-8", "replace"), "utf-8 (truncated)"
     best = from_bytes(data[:1_000_000]).best()
     if best is None or best.encoding is None:
         raise InputError("undecodable", "no character set fits these bytes", where)

@@ -46,7 +46,15 @@ def expand_paths(paths: Iterable[Path]) -> Iterator[Path | Rejection]:
     for path in paths:
         if path.is_dir():
             unreadable: list[OSError] = []
-            for root, dirs, files in os.walk(path, onerror=unreadable.append):
+            # Linked folders are followed (a drop folder of symlinks is common), each real
+            # folder once, so a link back up the tree cannot loop.
+            seen: set[str] = set()
+            for root, dirs, files in os.walk(path, onerror=unreadable.append, followlinks=True):
+                real = os.path.realpath(root)
+                if real in seen:
+                    dirs[:] = []
+                    continue
+                seen.add(real)
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
                     child = Path(root) / name
