@@ -341,3 +341,19 @@ def test_linked_folders_are_followed_once_and_a_cut_utf8_tail_is_kept(
     assert [Path(o).name for o, _, _ in rows] == ["cut.txt", "a.txt"]
     assert rows[0][1].endswith("\ufffd") and json.loads(rows[0][2]) == {
         "encoding": "utf-8 (truncated)"}
+
+
+def test_a_run_killed_midway_is_marked_interrupted_by_the_next(tocsin: CLI,
+                                                                tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    assert tocsin("ingest", "-", input=json.dumps({"source": "D", "text": "one"})).exit_code == 0
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a process id that no longer runs: the run it started was killed
+    with sqlite3.connect(tmp_path / "data" / "tocsin.db") as conn:
+        conn.execute("UPDATE ingest_runs SET status = 'running', pid = ? WHERE id = 1",
+                     (gone.pid,))
+    assert tocsin("ingest", "-", input=json.dumps({"source": "D", "text": "two"})).exit_code == 0
+    runs = db_rows(tmp_path, "SELECT id, status, pid IS NOT NULL FROM ingest_runs ORDER BY id")
+    assert runs == [(1, "interrupted", 1), (2, "done", 1)]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import socket
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from importlib import resources
@@ -177,9 +179,20 @@ class Store:
 
     # -- ingest -------------------------------------------------------------------------
     def begin_run(self, inputs: Sequence[str]) -> int:
+        host, pid = socket.gethostname(), os.getpid()
         with self.engine.begin() as conn:
+            # Runs left `running` by a process of this host that is gone were killed
+            # (kill -9, a crash, a power cut): say so, instead of `running` forever.
+            for run_id, old_pid in conn.execute(
+                    sa.select(ingest_runs.c.id, ingest_runs.c.pid).where(
+                        ingest_runs.c.status == "running", ingest_runs.c.host == host,
+                        ingest_runs.c.pid.is_not(None))).all():
+                if not _alive(old_pid):
+                    conn.execute(ingest_runs.update().where(ingest_runs.c.id == run_id)
+                                 .values(status="interrupted"))
             result = conn.execute(ingest_runs.insert().values(
-                started_at=datetime.now(UTC), inputs=list(inputs), status="running"))
+                started_at=datetime.now(UTC), inputs=list(inputs), status="running",
+                host=host, pid=pid))
             key = result.inserted_primary_key
             if key is None:
                 raise StoreError("the database did not return the new run's id")
@@ -329,6 +342,17 @@ def _safe(text: str) -> str:
 # titles), so none of their text is left behind once the control characters go.
 _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
                       r"|\x9b[0-?]*[ -/]*[@-~]")
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process of this host still runs (signal 0 checks without sending)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # it exists but is not ours, or the check is not allowed: assume alive
+    return True
 
 
 def clean_field(value: Any) -> Any:

@@ -87,6 +87,9 @@ ingest_runs = sa.Table(
     sa.Column("known", sa.Integer, nullable=False, server_default="0"),
     sa.Column("quarantined", sa.Integer, nullable=False, server_default="0"),
     sa.Column("status", sa.String(20), nullable=False, server_default="running"),
+    # who runs it: a run still `running` whose process is gone on this host was killed
+    sa.Column("host", sa.String(255)),
+    sa.Column("pid", sa.Integer),
 )
 
 documents = sa.Table(

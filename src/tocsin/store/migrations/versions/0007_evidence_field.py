@@ -1,4 +1,5 @@
-"""evidence field: evidence, entities and attributions found in a document's title or text
+"""evidence field: evidence, entities and attributions found in a document's title or text;
+the host and process of an ingest run
 
 Revision ID: 0007
 Revises: 0006
@@ -24,6 +25,10 @@ def upgrade() -> None:
         with op.batch_alter_table(table) as batch:
             batch.add_column(sa.Column("field", sa.String(10), nullable=False,
                                        server_default="text"))
+    # The process behind a run, so a run killed mid-way is marked interrupted later.
+    with op.batch_alter_table("ingest_runs") as batch:
+        batch.add_column(sa.Column("host", sa.String(255)))
+        batch.add_column(sa.Column("pid", sa.Integer))
 
 
 def downgrade() -> None:
@@ -36,3 +41,6 @@ def downgrade() -> None:
     for table in TABLES:
         with op.batch_alter_table(table) as batch:
             batch.drop_column("field")
+    with op.batch_alter_table("ingest_runs") as batch:
+        batch.drop_column("pid")
+        batch.drop_column("host")
