@@ -58,6 +58,8 @@ def evidence_line(evidence: Evidence) -> Text:
                          ("place", evidence.place), ("weapon", evidence.weapon)) if v)
     if entities:
         head.append(f"  [{entities}]", style="dim")
+    if evidence.field == "title":
+        head.append("  [title]", style="dim")
     return Text.assemble(head, "\n    ",
                          highlighted(evidence.sentence, evidence.start, evidence.spans))
 
