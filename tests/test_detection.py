@@ -101,13 +101,16 @@ def test_markup_and_quotes_do_not_break_phrases(detector: Detector) -> None:
             "[подробнее](https://t.me/x/ядерное-оружие)")
     found = detector.detect_sentence(text, "ru")
     assert {e.category for e in found.evidence} == {"rhetoric"}
+    # the specific threat, through the quotes: not just the general sign
+    threat = [e for e in found.evidence if e.indicator == "rhetoric.explicit-threat"]
+    assert threat and "ядерным» оружием" in threat[0].terms
     for evidence in found.evidence:
         for (start, end), term in zip(evidence.spans, evidence.terms, strict=True):
             assert text[start:end] == term
         assert all("t.me" not in term for term in evidence.terms)
     wrapped = detector.detect_sentence("Russia is blackmailing the world with nuclear\n"
                                        "weapons, the president said.", "en")
-    assert wrapped.evidence
+    assert "nuclear\nweapons" in {t for e in wrapped.evidence for t in e.terms}
     link_only = detector.detect_sentence(
         "Read the [statement](https://example.org/nuclear-weapons-threat) here.", "en")
     assert not link_only.evidence

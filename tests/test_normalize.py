@@ -50,3 +50,8 @@ def test_letters_and_digits_survive(text: str) -> None:
 def test_noncharacters_are_dropped() -> None:
     # U+FFFE/U+FFFF end XML writers (the Atom feed); no text needs them
     assert normalize("\ufffe\uffff title \ufdd0 x \U0001fffe y") == "title x y"
+
+
+def test_terminal_escape_sequences_go_whole() -> None:
+    text = "Evil\x1b[2J\x1b]8;;http://x\x1b\\Desk\x1b]0;title\x07 post"
+    assert normalize(text) == "EvilDesk post" == normalize(normalize(text))

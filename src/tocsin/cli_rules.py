@@ -249,11 +249,7 @@ def register(app: typer.Typer, out: Console, err: Console,
         except TocsinError as exc:
             fail(exc)
         if fmt == "json":
-            data = report.as_dict()
-            if errors:
-                data["errors"] = report.errors
-            out.print(json.dumps(data, ensure_ascii=False, indent=1), markup=False,
-                      highlight=False, soft_wrap=True)
+            _print_report_json(out, report, errors)
             return
         _print_eval(out, report, errors)
 
@@ -293,9 +289,7 @@ def _print_document(out: Console, doc: Document, with_text: bool) -> None:
 
 
 def _print_stories_eval(out: Console, result: Any) -> None:
-    table = Table(title="Stories: labelled document pairs (same story or not)")
-    for column in ("", "tp", "fp", "fn", "precision", "recall", "F1"):
-        table.add_column(column, justify="left" if not column else "right")
+    table = _counts_table("Stories: labelled document pairs (same story or not)")
     _row(table, "all pairs", result.pairs)
     for language, counts in sorted(result.by_language.items()):
         _row(table, f"language {language}", counts)
@@ -314,10 +308,8 @@ def _row(table: Table, name: str, counts: Counts) -> None:
 
 
 def _print_eval(out: Console, report: Any, errors: bool) -> None:
-    table = Table(title=f"Detection on {report.sentences} labelled sentences "
-                        "(sentence × category)")
-    for column in ("", "tp", "fp", "fn", "precision", "recall", "F1"):
-        table.add_column(column, justify="left" if not column else "right")
+    table = _counts_table(f"Detection on {report.sentences} labelled sentences "
+                          "(sentence × category)")
     _row(table, "overall", report.overall)
     table.add_section()
     for name, counts in sorted(report.by_category.items()):
@@ -339,9 +331,28 @@ def _print_eval(out: Console, report: Any, errors: bool) -> None:
         row = report.by_polarity.get(kind, {})
         polarity.add_row(kind, *[str(row.get(k, 0)) for k in kinds])
     out.print(polarity)
+    _print_errors(out, report, errors)
+
+
+def _print_report_json(out: Console, report: Any, errors: bool) -> None:
+    data = report.as_dict()
+    if errors:
+        data["errors"] = report.errors
+    out.print(json.dumps(data, ensure_ascii=False, indent=1), markup=False, highlight=False,
+              soft_wrap=True)
+
+
+def _print_errors(out: Console, report: Any, errors: bool) -> None:
     if errors:
         for error in report.errors:
             out.print(Text(json.dumps(error, ensure_ascii=False)))
+
+
+def _counts_table(title: str) -> Table:
+    table = Table(title=title)
+    for column in ("", "tp", "fp", "fn", "precision", "recall", "F1"):
+        table.add_column(column, justify="left" if not column else "right")
+    return table
 
 
 def _eval_real(out: Console, run: Any, pack: str | None, fmt: Any, errors: bool,
@@ -356,15 +367,9 @@ def _eval_real(out: Console, run: Any, pack: str | None, fmt: Any, errors: bool,
     stage = make_text_stage(run.settings.languages, run.settings.limits)
     report = evaluate_real(run.detector(pack), stage, folder)
     if fmt == "json":
-        data = report.as_dict()
-        if errors:
-            data["errors"] = report.errors
-        out.print(json.dumps(data, ensure_ascii=False, indent=1), markup=False,
-                  highlight=False, soft_wrap=True)
+        _print_report_json(out, report, errors)
         return
-    table = Table(title=f"Detection on {report.items} labelled real items (post level)")
-    for column in ("", "tp", "fp", "fn", "precision", "recall", "F1"):
-        table.add_column(column, justify="left" if not column else "right")
+    table = _counts_table(f"Detection on {report.items} labelled real items (post level)")
     _row(table, "overall", report.overall)
     _row(table, "keyword baseline", report.keyword)
     table.add_section()
@@ -381,6 +386,4 @@ def _eval_real(out: Console, run: Any, pack: str | None, fmt: Any, errors: bool,
     if report.missing:
         out.print(Text(f"{len(report.missing)} labelled items not found in the streams",
                        style="yellow"))
-    if errors:
-        for error in report.errors:
-            out.print(Text(json.dumps(error, ensure_ascii=False)))
+    _print_errors(out, report, errors)

@@ -5,4 +5,6 @@ CATEGORIES = (
     "use", "nuclear-safety", "civil-defence", "de-escalation", "context",
 )
 # `context`: the war around a watch (routine conventional strikes by dual-capable
-# systems), kept as evidence for a separate series but never a nuclear warning sign.
+# systems), kept as evidence for a separate series but never a nuclear warning sign; its
+# indicators need no anchor.
+CONTEXT_CATEGORIES = frozenset({"context"})

@@ -17,14 +17,11 @@ from typing import Any
 
 import ahocorasick
 
+from tocsin.indicators import CONTEXT_CATEGORIES
 from tocsin.indicators.forms import PREFIX, FormGenerator, compact_key, match_key
 from tocsin.indicators.pack import Clause, Entity, Indicator, Pack
 
-FORMAT = 8  # bump when the compiled structure or the form generation changes
-
-# Categories that describe the war around a watch, not nuclear warning signs: their
-# indicators need no anchor.
-UNANCHORED = frozenset({"context"})
+FORMAT = 9  # bump when the compiled structure or the form generation changes
 
 # label kinds
 CONCEPT, CUE, ENTITY = 0, 1, 2
@@ -63,7 +60,7 @@ class CompiledPack:
     by_concept: dict[str, list[int]] = field(default_factory=dict)  # concept -> indicators
     # Concepts that make a sentence speak of nuclear matters; an anchored indicator fires
     # only in a sentence holding one (pack.yaml `anchors`; none: no such requirement).
-    anchors: tuple[str, ...] = ()
+    anchors: frozenset[str] = frozenset()
     # excluded concept -> concepts that lift the exclusion ("history" gives way to "present")
     overrides: dict[str, tuple[str, ...]] = field(default_factory=dict)
     sentence_wide: frozenset[str] = frozenset()  # exclusions that veto a whole sentence
@@ -159,7 +156,7 @@ class Compiler:
                 polarity_cues=frozenset(i.raw.get("polarity_cues") or
                                         ("negation", "denial", "hypothetical", "reported")),
                 triggers=_indicator_triggers(i),
-                anchored=bool(i.raw.get("anchored", True)) and i.category not in UNANCHORED,
+                anchored=bool(i.raw.get("anchored", True)) and i.category not in CONTEXT_CATEGORIES,
                 general=bool(i.raw.get("general", False)))
             for i in pack.indicators
         ]
@@ -168,7 +165,7 @@ class Compiler:
             for concept in compiled_indicator.triggers:
                 by_concept[concept].append(n)
         return CompiledPack(pack.id, pack.digest, automaton, indicators, compiled_entities,
-                            dict(by_concept), tuple(pack.anchors),
+                            dict(by_concept), frozenset(pack.anchors),
                             {k: tuple(v) for k, v in pack.overrides.items()},
                             frozenset(pack.sentence_exclusions))
 

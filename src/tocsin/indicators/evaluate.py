@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tocsin.indicators.compiler import UNANCHORED
+from tocsin.indicators import CONTEXT_CATEGORIES
 from tocsin.indicators.detect import Detector
 from tocsin.indicators.yamlfile import PackError
 
@@ -96,16 +97,24 @@ def load_eval(pack_path: Path, which: str = "tuning") -> list[dict[str, Any]]:
         raise PackError(f"no evaluation set {which!r}; choose {sorted(EVAL_SETS)}")
     rows: list[dict[str, Any]] = []
     for file in sorted((pack_path / EVAL_SETS[which]).glob("*.jsonl")):
-        for number, line in enumerate(file.read_text("utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise PackError(f"{file}:{number}: invalid JSON: {exc.msg}") from exc
+        for _, row in read_labels(file):
             row.setdefault("language", file.stem)
             rows.append(row)
     return rows
+
+
+def read_labels(file: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) of a labels file; bad JSON is a PackError with file:line."""
+    for number, line in enumerate(file.read_text("utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise PackError(f"{file}:{number}: invalid JSON: {exc.msg}") from exc
+        if not isinstance(row, dict):
+            raise PackError(f"{file}:{number}: a label must be a JSON object")
+        yield number, row
 
 
 def evaluate(detector: Detector, rows: list[dict[str, Any]] | None = None,
@@ -119,7 +128,7 @@ def evaluate(detector: Detector, rows: list[dict[str, Any]] | None = None,
         language = row["language"]
         gold = set(row.get("categories") or [])
         evidence = [e for e in detector.detect_sentence(row["text"], language).evidence
-                    if e.category not in UNANCHORED]
+                    if e.category not in CONTEXT_CATEGORIES]
         predicted = {e.category for e in evidence if e.indicator not in general}
         report.sentences += 1
         for category in gold | predicted:

@@ -19,6 +19,8 @@ from collections.abc import Iterable
 from functools import cached_property
 from typing import Any
 
+from tocsin.text.normalize import EMOJI
+
 CASES = ("nomn", "gent", "datv", "accs", "ablt", "loct")
 NUMBERS = ("sing", "plur")
 EXACT = "="
@@ -36,12 +38,11 @@ def match_key(text: str) -> str:
 # What the matcher reads past: markup (Markdown and Telegram emphasis, link targets, bare
 # addresses, escapes), quotation marks inside a phrase ("ядерный «зонтик»"), emoji,
 # symbols, list bullets, hashtag signs and line breaks (hard-wrapped text). A run of
-# them is one space in the key; positions map every key character back to the text, so
-# offsets still point into the stored text.
+# them is one space in the key; a KeyMap maps key offsets back to the text, so offsets
+# still point into the stored text.
 _CHARS = ("*_~`|\\\\\\[\\]\"«»„‹›•·▪▫◦‣►▶➤→#"          # emphasis, escapes, quotes, bullets
-          # emoji, pictographs, arrows, dingbats and their joiners and variation selectors
-          "\u2190-\u21ff\u2300-\u23ff\u2460-\u27bf\u2900-\u297f\u2b00-\u2bff"
-          "\U0001f000-\U0001faff\ufe00-\ufe0f\u200d\u20e3\u00a9\u00ae\u2122\ue000-\uf8ff")
+          # emoji and their joiners and variation selectors, symbols, private use
+          f"{EMOJI}\ufe00-\ufe0f\u200d\u20e3\u00a9\u00ae\u2122\ue000-\uf8ff")
 _LINK = r"\]\((?:[^()\s]|\([^()\s]*\))*\)"  # a Markdown link's target
 _ADDRESS = r"(?:https?://|www\.|t\.me/)\S+"  # a bare address
 _ADDRESSES = re.compile(rf"{_LINK}|{_ADDRESS}")

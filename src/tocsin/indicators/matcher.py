@@ -13,15 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tocsin.indicators.compiler import (
-    CONCEPT,
-    CUE,
-    ENTITY,
-    CompiledIndicator,
-    CompiledPack,
-)
+from tocsin.indicators.compiler import CONCEPT, CUE, ENTITY, CompiledIndicator, CompiledPack
 from tocsin.indicators.forms import compact_key
-from tocsin.indicators.polarity import decide
+from tocsin.indicators.polarity import clauses_holding, decide
 
 Span = tuple[int, int]
 _CLAUSE_MARK = re.compile(r";")
@@ -191,7 +185,7 @@ class Matcher:
         general: list[bool] = []
         clauses: list[Span] | None = None
         anchors = self.compiled.anchors
-        anchored = not anchors or not frozenset(anchors).isdisjoint(present)
+        anchored = not anchors or not anchors.isdisjoint(present)
         for index in sorted(candidates):
             indicator = self.compiled.indicators[index]
             if indicator.anchored and not anchored:
@@ -282,5 +276,4 @@ def _vetoes(present: dict[str, list[Span]], concept: str, spans: list[Span],
         return False
     if len(clauses) < 2:
         return True
-    held = {i for i, (a, b) in enumerate(clauses) for s, _ in spans if a <= s < b}
-    return any(a <= s < b for s, _ in found for i, (a, b) in enumerate(clauses) if i in held)
+    return bool(clauses_holding(clauses_holding(clauses, spans), found))

@@ -34,13 +34,19 @@ def _strictly_inside(span: Span, spans: Iterable[Span]) -> bool:
                for a, b in spans)
 
 
+def clauses_holding(clauses: Sequence[Span], spans: Iterable[Span]) -> list[Span]:
+    """The clauses that hold the start of one of ``spans``."""
+    starts = [s for s, _ in spans]
+    return [(a, b) for a, b in clauses if any(a <= s < b for s in starts)]
+
+
 def decide(text: str, sentence: Span, terms: Sequence[Span], cues: dict[str, list[Span]],
            allowed: frozenset[str], clauses: Sequence[Span] = ()) -> str:
     """``cues``: cue kind -> spans in the sentence (document offsets). With ``clauses``,
     a cue governs only the clauses that hold the evidence's terms: "Peskov denied it,
     but Medvedev threatened again" keeps the threat asserted."""
     if len(clauses) > 1:
-        held = [(a, b) for a, b in clauses if any(a <= t < b for t, _ in terms)]
+        held = clauses_holding(clauses, terms)
         cues = {kind: [c for c in spans if any(a <= c[0] < b for a, b in held)]
                 for kind, spans in cues.items()}
     exceptions = cues.get("negation_exceptions", [])

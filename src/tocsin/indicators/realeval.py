@@ -25,16 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from tocsin.errors import TocsinError
+from tocsin.indicators import CONTEXT_CATEGORIES
 from tocsin.indicators.detect import Detector
-from tocsin.indicators.evaluate import KEYWORD, Counts
+from tocsin.indicators.evaluate import KEYWORD, Counts, read_labels
 from tocsin.indicators.yamlfile import PackError
 from tocsin.model import Document
 from tocsin.sources.jsonl import item_from_object
 from tocsin.text.prepare import TextStage
 
 ENV = "TOCSIN_REAL_DIR"
-# Categories that describe the context of a war, not a nuclear warning sign.
-CONTEXT_CATEGORIES = frozenset({"context"})
 
 
 def holdout(item_id: str) -> bool:
@@ -90,14 +89,8 @@ def load_labels(pack_path: Path) -> dict[str, list[dict[str, Any]]]:
     labels: dict[str, list[dict[str, Any]]] = {}
     for file in sorted((pack_path / "eval" / "real").glob("*.jsonl")):
         rows = []
-        for number, line in enumerate(file.read_text("utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise PackError(f"{file}:{number}: invalid JSON: {exc.msg}") from exc
-            if not isinstance(row, dict) or "id" not in row or "relevant" not in row:
+        for number, row in read_labels(file):
+            if "id" not in row or "relevant" not in row:
                 raise PackError(f"{file}:{number}: a label needs `id` and `relevant`")
             rows.append(row)
         labels[file.stem] = rows
@@ -112,10 +105,6 @@ def read_stream(path: Path, wanted: set[str]) -> dict[str, dict[str, Any]]:
             if str(record.get("id")) in wanted:
                 found[str(record["id"])] = record
     return found
-
-
-def is_warning(evidence: list[Any]) -> bool:
-    return any(e.category not in CONTEXT_CATEGORIES for e in evidence)
 
 
 def evaluate_real(detector: Detector, text_stage: TextStage,

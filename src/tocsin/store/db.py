@@ -338,12 +338,6 @@ def _safe(text: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
 
 
-# Terminal escape sequences whole (CSI such as ESC[2J, OSC such as hyperlinks and window
-# titles), so none of their text is left behind once the control characters go.
-_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
-                      r"|\x9b[0-?]*[ -/]*[@-~]")
-
-
 def _alive(pid: int) -> bool:
     """Whether a process of this host still runs (signal 0 checks without sending)."""
     try:
@@ -358,7 +352,7 @@ def _alive(pid: int) -> bool:
 def clean_field(value: Any) -> Any:
     """A string (or list of strings) from outside, fit for a terminal and the store."""
     if isinstance(value, str):
-        return normalize(_ESCAPES.sub("", value))
+        return normalize(value)
     if isinstance(value, list):
         return [clean_field(v) for v in value]
     return value

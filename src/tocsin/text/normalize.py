@@ -24,6 +24,14 @@ _DOUBLE_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201f": '"', "\u
 # Noncharacters (U+FFFE, U+FFFF, U+FDD0..) go too: XML forbids some, and no text needs them.
 _CONTROLS = regex.compile(r"(?V1)[[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\p{Noncharacter_Code_Point}]"
                           r"--[\n\t\u200c\u200d]]")
+# Terminal escape sequences go whole (CSI such as ESC[2J, OSC such as hyperlinks and window
+# titles), so none of their text is left behind once the control characters go.
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
+                      r"|\x9b[0-?]*[ -/]*[@-~]")
+# Emoji, pictographs, arrows and dingbats: what Telegram posts use as bullets and
+# decoration (the matcher reads past them; the sentence splitter starts items at them).
+EMOJI = ("\u2190-\u21ff\u2300-\u23ff\u2460-\u27bf\u2900-\u297f\u2b00-\u2bff"
+         "\U0001f000-\U0001faff")
 # These separate words or lines; dropping them would glue two words together.
 _BREAKS = frozenset("\x0b\x0c\x1c\x1d\x1e\x1f\x85\u2028\u2029")
 _SPACES = re.compile(r"[^\S\n]+")
@@ -36,13 +44,16 @@ def _control(match: regex.Match[str]) -> str:
 
 
 def normalize(text: str) -> str:
-    """NFC, unified quotes and apostrophes, no control characters, tidy white space.
+    """NFC, unified quotes and apostrophes, no control characters (terminal escape
+    sequences go whole), tidy white space.
 
     Paragraph breaks survive as one empty line; runs of spaces and tabs become one space.
     """
     if not text:
         return ""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x1b" in text or "\x9b" in text:
+        text = _ESCAPES.sub("", text)
     text = _CONTROLS.sub(_control, text)
     text = unicodedata.normalize("NFC", text)
     text = text.translate(_APOSTROPHES).translate(_DOUBLE_QUOTES)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,7 +14,7 @@ from urllib.parse import urlsplit
 
 from tocsin.model import Document, RawItem, Rejection
 from tocsin.text.dates import UNTRUSTED, parse_published
-from tocsin.text.extract import Extracted, extract_html
+from tocsin.text.extract import extract_html
 from tocsin.text.language import LanguageIdentifier
 from tocsin.text.normalize import normalize
 from tocsin.text.sentences import SentenceSplitter
@@ -50,17 +51,17 @@ class TextStage:
                 return _reject(item, "too-large",
                                f"HTML of {len(item.html):,} characters exceeds the cap")
             extracted = extract_html(item.html)
-            if extracted is None and title and normalize(title):
-                extracted = Extracted(text="", title=None, url=None, published=None,
-                                      sitename=None, language=None)  # the headline stands in
-            if extracted is None:
+            if extracted is not None:
+                raw_text = extracted.text
+                title = title or extracted.title
+                url = url or extracted.url
+                published = published or extracted.published
+                if not source:
+                    source = extracted.sitename or _host(url) or ""
+            elif title and normalize(title):
+                raw_text = ""  # an empty page under a headline: the headline is the text
+            else:
                 return _reject(item, "empty", "the page holds no text", item.html)
-            raw_text = extracted.text
-            title = title or extracted.title
-            url = url or extracted.url
-            published = published or extracted.published
-            if not source:
-                source = extracted.sitename or _host(url) or ""
         else:
             raw_text = item.text or ""
         text = normalize(raw_text)
@@ -105,7 +106,10 @@ def clean_json(value: Any, depth: int = 0) -> Any:
     """Metadata as strict JSON: text normalised (no surrogates, no NUL), no NaN; nesting
     deeper than MAX_META_DEPTH is kept as (cut) text."""
     if depth > MAX_META_DEPTH and isinstance(value, dict | list | tuple):
-        return normalize(json.dumps(value)[:1000]) if _shallow(value) else "[nested too deep]"
+        try:
+            return normalize(json.dumps(value)[:1000])
+        except (RecursionError, ValueError):
+            return "[nested too deep]"
     if isinstance(value, str):
         return normalize(value)
     if isinstance(value, float):
@@ -123,29 +127,19 @@ def clean_json(value: Any, depth: int = 0) -> Any:
 _CYRILLIC_LANGUAGES = frozenset({"ru", "uk", "be", "bg", "sr", "mk", "kk"})
 
 
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
+
+
 def _wrong_script(language: str, text: str) -> bool:
     """A declared language whose alphabet the text does not use (a Ukrainian address
     filed as `en`): then the language is identified from the text instead."""
     sample = text[:2000]
-    letters = [ch for ch in sample if ch.isalpha()]
-    if len(letters) < 20:
+    cyrillic, latin = len(_CYRILLIC.findall(sample)), len(_LATIN.findall(sample))
+    if cyrillic + latin < 20:
         return False
-    cyrillic = sum(1 for ch in letters if "\u0400" <= ch <= "\u04ff") / len(letters)
-    return cyrillic < 0.2 if language in _CYRILLIC_LANGUAGES else cyrillic > 0.8
-
-
-def _shallow(value: Any, limit: int = 200) -> bool:
-    """True when ``value`` can be written as JSON without deep recursion."""
-    stack = [(value, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > limit:
-            return False
-        if isinstance(node, dict):
-            stack.extend((v, depth + 1) for v in node.values())
-        elif isinstance(node, list | tuple):
-            stack.extend((v, depth + 1) for v in node)
-    return True
+    share = cyrillic / (cyrillic + latin)
+    return share < 0.2 if language in _CYRILLIC_LANGUAGES else share > 0.8
 
 
 def _reject(item: RawItem, reason: str, message: str, excerpt: str = "") -> Rejection:

@@ -13,6 +13,8 @@ from importlib import resources
 
 from sentencex import segment
 
+from tocsin.text.normalize import EMOJI
+
 Span = tuple[int, int]
 
 # An initial: one capital letter and a full stop ("В. В. Путин", "J. Biden").
@@ -87,9 +89,7 @@ class SentenceSplitter:
 # A line that opens a new item even without a blank line before it: a list bullet, a
 # numbered item, a hashtag line, a bold heading, or an emoji (Telegram posts are lists of
 # "⚡️ X said Y" lines with no final stops). Other single line breaks are hard wraps.
-_ITEM = (r"(?:[-*•▪►▶➤→–—]\s|\d{1,2}[.)]\s|#|\*\*|"
-         "[\u2190-\u21ff\u2300-\u23ff\u2460-\u27bf\u2900-\u297f\u2b00-\u2bff"
-         "\U0001f000-\U0001faff])")
+_ITEM = rf"(?:[-*•▪►▶➤→–—]\s|\d{{1,2}}[.)]\s|#|\*\*|[{EMOJI}])"
 _PARAGRAPH = re.compile(rf"[^\n]+(?:\n(?!\n|[ \t]*{_ITEM})[^\n]+)*")
 
 
