@@ -129,6 +129,11 @@ def _print_report(report: IngestReport) -> None:
                        style="yellow"))
 
 
+def waiting(message: str) -> None:
+    """Said once when another process holds a lock of the store and this one waits."""
+    err.print(Text(message, style="yellow"))
+
+
 def run_ingest(context: Context, inputs: Inputs) -> IngestReport:
     settings = context.settings
     # watches and channels are checked before anything is stored
@@ -148,12 +153,12 @@ def run_ingest(context: Context, inputs: Inputs) -> IngestReport:
             task = bar.add_task("ingest", total=None)
             report = ingest(inputs, store, stage, settings.limits, settings.batch_size,
                             progress=lambda n: bar.advance(task, n), detector=detector,
-                            stories=stories)
+                            stories=stories, on_wait=waiting)
         # documents stored since alerting last ran (by this run, or by one that was
         # killed) and any recorded debt are evaluated now
         alert_live(store.engine, pack, watches, None,
                    on_change=lambda change: dispatcher.dispatch(change.payload),
-                   complete=settings.watch is None)
+                   complete=settings.watch is None, on_wait=waiting)
         return report
     finally:
         cli_alerts.close_dispatcher(dispatcher, err)

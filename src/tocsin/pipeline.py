@@ -22,6 +22,7 @@ from tocsin.model import BatchResult, Document, IngestReport, RawItem, Rejection
 from tocsin.sources.files import expand_paths, read_file
 from tocsin.sources.jsonl import read_json_lines
 from tocsin.store.db import Store
+from tocsin.store.locks import Waiting, exclusive
 from tocsin.stories.stage import StoriesStage
 from tocsin.text.language import LanguageIdentifier
 from tocsin.text.prepare import TextStage
@@ -113,11 +114,13 @@ def ingest(
     progress: Progress | None = None,
     detector: Detector | None = None,
     stories: StoriesStage | None = None,
+    on_wait: Waiting | None = None,
 ) -> IngestReport:
     """Read, clean and store everything in ``inputs``; bad input goes to quarantine.
 
     Each batch is written in one transaction, so an interrupted run keeps every batch
-    it finished and re-running it adds only what is missing.
+    it finished and re-running it adds only what is missing. ``on_wait`` is told when
+    another process holds the store's write lock and this run waits for it.
     """
     report = IngestReport(run_id=store.begin_run(inputs.paths))
     assert report.run_id is not None
@@ -140,14 +143,18 @@ def ingest(
                 stories.prepare(docs, source_ids)
             report.read += len(batch)
             pack = detector.pack.id if detector else ""
-            try:
-                written = store.write_batch(report.run_id, docs, rejections, pack=pack)
-            except StoreError:
-                # One record the database refuses must not cost the batch: store the
-                # documents one by one and quarantine the ones it still refuses.
-                written = _write_one_by_one(store, report, docs, rejections, pack)
-            if stories is not None:
-                stories.cluster(store, written.new_ids)
+            # Writing and clustering hold the store's write lock: with other processes
+            # ingesting into the same store, ids are committed in order and each batch
+            # joins the stories as they stand after everything committed before it.
+            with exclusive(store.engine, "write", on_wait):
+                try:
+                    written = store.write_batch(report.run_id, docs, rejections, pack=pack)
+                except StoreError:
+                    # One record the database refuses must not cost the batch: store the
+                    # documents one by one and quarantine the ones it still refuses.
+                    written = _write_one_by_one(store, report, docs, rejections, pack)
+                if stories is not None:
+                    stories.cluster(store)
             report.new += written.new
             report.known += written.known
             if progress:

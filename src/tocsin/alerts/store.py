@@ -25,6 +25,7 @@ from tocsin.errors import TocsinError
 from tocsin.indicators.pack import Pack
 from tocsin.scoring.items import first_document_time, load_items
 from tocsin.scoring.watch import Watch, level_rank
+from tocsin.store.locks import Waiting, exclusive
 from tocsin.store.queries import (
     earliest_change,
     effective_time,
@@ -309,11 +310,21 @@ def settle(engine: Engine, seen: Debt, covered: int) -> None:
 
 def alert_live(engine: Engine, pack: Pack, watches: list[Watch], since: datetime | None,
                on_change: Callable[[Change], None] | None = None,
-               complete: bool = True) -> list[Change]:
+               complete: bool = True, on_wait: Waiting | None = None) -> list[Change]:
     """Evaluate the watches again from ``since`` and from anything owed, store the
     alerts, and (when ``complete``: every watch of the pack was evaluated) clear what was
     owed. Returns what changed (each change also goes to ``on_change``). If it is
-    interrupted or killed, the debt stays recorded for the next run."""
+    interrupted or killed, the debt stays recorded for the next run.
+
+    It holds the store's alerting lock: two processes evaluating at once would both
+    raise the same development. The one that waits then sees what the other stored
+    and covered, and evaluates only what is still owed."""
+    with exclusive(engine, "alerting", on_wait):
+        return _alert_live(engine, pack, watches, since, on_change, complete)
+
+
+def _alert_live(engine: Engine, pack: Pack, watches: list[Watch], since: datetime | None,
+                on_change: Callable[[Change], None] | None, complete: bool) -> list[Change]:
     seen = owed_state(engine)
     top = last_document_id(engine)
     pending = owed(engine)

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tocsin.errors import StoreError
 from tocsin.model import BatchResult, Document, IngestReport, Rejection
+from tocsin.store.locks import exclusive
 from tocsin.store.schema import (
     alert_evidence,
     attributions,
@@ -94,7 +95,8 @@ class Store:
     def migrate(self) -> None:
         config = alembic_config()
         try:
-            with self.engine.begin() as connection:
+            # two processes opening a new store at once must not both create its tables
+            with exclusive(self.engine, "migrate"), self.engine.begin() as connection:
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
         except SQLAlchemyError as exc:

@@ -304,3 +304,36 @@ alerting = sa.Table(
     sa.Column("version", sa.Integer, nullable=False, server_default="0"),
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
+
+# Counters bumped by a stage each time it commits, so that another process holding a
+# cache of the store (the stories index of a run) knows to reload it. Key "stories".
+generations = sa.Table(
+    "generations",
+    metadata,
+    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("value", sa.Integer, nullable=False, server_default="0"),
+)
+
+# Notifications waiting for (or done with) a network or file channel: written in the
+# transaction that saves the alert change, so a crash never loses one; delivered by
+# `tocsin deliver` (and the short pass after each ingest) with retries and backoff.
+# ``channel`` is the channel's label (no credentials); ``delivery`` the id a receiver
+# sees on every attempt (X-Tocsin-Delivery), so a repeat after a crash can be recognised.
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("channel", sa.String(300), nullable=False),
+    sa.Column("alert_id", sa.Integer, nullable=False, index=True),
+    sa.Column("event", sa.String(20), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("delivery", sa.String(32), nullable=False),
+    sa.Column("state", sa.String(12), nullable=False, server_default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_at", UTCDateTime, nullable=False),
+    sa.Column("last_error", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("delivered_at", UTCDateTime),
+    sa.Index("ix_outbox_state_next_at", "state", "next_at"),
+)

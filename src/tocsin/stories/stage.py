@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from tocsin.model import Document
 from tocsin.store.db import Store, slugify
+from tocsin.store.locks import bump, exclusive, generation
 from tocsin.store.queries import effective_time
 from tocsin.store.schema import documents, sources, stories
 from tocsin.stories.attribution import AttributionExtractor, SourceIndex
@@ -31,6 +32,7 @@ class StoriesStage:
     _index: StoryIndex | None = field(default=None, repr=False)
     _covered: tuple[datetime, datetime] | None = field(default=None, repr=False)
     _stored: set[int] = field(default_factory=set, repr=False)  # story ids in the store
+    _generation: int = field(default=-1, repr=False)  # the store's stories, as last seen
 
     @classmethod
     def for_store(cls, store: Store, languages: tuple[str, ...], threshold: float = 0.25,
@@ -55,32 +57,37 @@ class StoriesStage:
                 doc.signature = signature(doc.text, doc.language)
             doc.figures = figures(doc.text)
 
-    def cluster(self, store: Store, document_ids: list[int]) -> set[int]:
+    def cluster(self, store: Store) -> set[int]:
         """After storing: put the new documents into stories; returns the stories touched.
 
         The story index lives for the whole run: stored documents are loaded once for
         each stretch of time the run needs (their window), not again for every batch.
         Documents left without a story by an earlier run that stopped between storing and
-        clustering are picked up too.
+        clustering, or stored by another process, are picked up too. Clustering holds the
+        store's write lock, and when another process changed the stories since this one
+        last did (the ``stories`` generation moved), the index is loaded afresh.
         """
         try:
-            with store.engine.begin() as conn:
-                return self._cluster(conn, document_ids)
+            with exclusive(store.engine, "write"), store.engine.begin() as conn:
+                current = generation(conn, "stories")
+                if current != self._generation:
+                    self._index = None
+                touched = self._cluster(conn)
+                self._generation = bump(conn, "stories") if touched else current
+                return touched
         except Exception:
             self._index = None  # the database rolled back: rebuild from it next time
+            self._generation = -1
             raise
 
-    def _cluster(self, conn: sa.Connection, document_ids: list[int]) -> set[int]:
-        document_ids = sorted(set(document_ids) | set(conn.execute(
-            sa.select(documents.c.id).where(documents.c.story_id.is_(None),
-                                            documents.c.signature.is_not(None))).scalars()))
-        if not document_ids:
-            return set()
+    def _cluster(self, conn: sa.Connection) -> set[int]:
+        # Every document still without a story: this run's new ones and any left over;
+        # one another process clustered already is not taken twice.
+        # A wordless document (a lone emoji) has no signature and joins no story.
         new = conn.execute(
             sa.select(documents.c.id, effective_time.label("time"), documents.c.signature,
                       documents.c.figures)
-            # A wordless document (a lone emoji) has no signature and joins no story.
-            .where(documents.c.id.in_(document_ids), documents.c.signature.is_not(None))).all()
+            .where(documents.c.story_id.is_(None), documents.c.signature.is_not(None))).all()
         if not new:
             return set()
         times = [row.time for row in new]
