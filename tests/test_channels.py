@@ -10,6 +10,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import message_from_bytes
 from email.policy import default as default_policy
@@ -23,13 +24,12 @@ from defusedxml.ElementTree import fromstring as safe_fromstring
 from pydantic import ValidationError
 from rich.console import Console
 
-from tocsin.alerts.channels import (
-    ChannelConfig,
-    Dispatcher,
-    _backoff_delay,
-)
+from tocsin.alerts.channels import ChannelConfig, backoff_delay, make_channels
 from tocsin.alerts.feed import ATOM_NS, render_atom
+from tocsin.alerts.outbox import Outbox, PassReport
 from tocsin.errors import ConfigError
+from tocsin.store import outbox as table
+from tocsin.store.db import open_store
 
 A = f"{{{ATOM_NS}}}"
 WAIT = 30.0  # generous upper bound so a broken test fails instead of hanging
@@ -101,8 +101,27 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def dead_letters(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+@dataclass
+class Sent:
+    report: PassReport
+    rows: list[Any]  # the outbox, oldest first
+    outbox: Outbox
+
+
+def send(tmp_path: Path, configs: list[ChannelConfig], *payloads: dict[str, Any],
+         budget: float | None = None, wait: float = WAIT, allow_private: bool = True,
+         console: Console | None = None) -> Sent:
+    """Put ``payloads`` in a fresh store's outbox for ``configs`` and run a delivery pass
+    (the webhooks of these tests listen on loopback, hence ``allow_private``)."""
+    store = open_store(f"sqlite:///{tmp_path / 'outbox.db'}")
+    outbox = Outbox(store.engine, make_channels(configs, console=console,
+                                                allow_private=allow_private))
+    with store.engine.begin() as conn:
+        for payload in payloads:
+            outbox.enqueue(conn, payload["id"], payload["event"], payload)
+    report = outbox.deliver(budget=budget, wait=wait)
+    return Sent(report, sorted(table.listing(store.engine, limit=1000), key=lambda r: r.id),
+                outbox)
 
 
 # -- webhook ------------------------------------------------------------------------------
@@ -112,13 +131,12 @@ def test_webhook_retries_503_then_delivers_signed_body(tmp_path: Path) -> None:
     recorder = Recorder(lambda n: 503 if n < 2 else 200)
     with http_server(recorder) as url:
         hook = ChannelConfig(kind="webhook", url=url, secret="s3cret", backoff=0.01)
-        dispatcher = Dispatcher([hook], dead_letter=tmp_path / "dead.jsonl")
-        dispatcher.dispatch(alert(title="Учения у границы"))
-        report = dispatcher.close(timeout=WAIT)
-    [counts] = report.channels.values()
-    assert (counts.delivered, counts.failed, counts.dropped) == (1, 0, 0)
+        sent = send(tmp_path, [hook], alert(title="Учения у границы"))
+    assert sum(sent.report.delivered.values()) == 1
+    [row] = sent.rows
+    assert (row.state, row.attempts, row.last_error) == ("delivered", 3, "HTTP 503")
     assert len(recorder.requests) == 3
-    assert len({headers["X-Tocsin-Delivery"] for headers, _ in recorder.requests}) == 1
+    assert {headers["X-Tocsin-Delivery"] for headers, _ in recorder.requests} == {row.delivery}
     for headers, body in recorder.requests:
         assert headers["Content-Type"] == "application/json; charset=utf-8"
         assert headers["X-Tocsin-Event"] == "raised"
@@ -126,25 +144,23 @@ def test_webhook_retries_503_then_delivers_signed_body(tmp_path: Path) -> None:
         expected = hmac.new(b"s3cret", signed, hashlib.sha256).hexdigest()
         assert hmac.compare_digest(headers["X-Tocsin-Signature"], f"sha256={expected}")
     assert json.loads(recorder.requests[-1][1]) == alert(title="Учения у границы")
-    assert not (tmp_path / "dead.jsonl").exists()
 
 
 def test_webhook_label_hides_query_token() -> None:
     url = "https://user:pw@hooks.example/alert?token=abc"
-    report = Dispatcher([ChannelConfig(kind="webhook", url=url)]).close(timeout=0)
-    assert list(report.channels) == ["webhook:https://hooks.example/alert"]
+    [channel] = make_channels([ChannelConfig(kind="webhook", url=url)])
+    assert channel.label == "webhook:https://hooks.example/alert"
 
 
-def test_webhook_without_secret_sends_no_signature() -> None:
+def test_webhook_without_secret_sends_no_signature(tmp_path: Path) -> None:
     recorder = Recorder(lambda n: 204)
     with http_server(recorder) as url:
-        dispatcher = Dispatcher([ChannelConfig(kind="webhook", url=url)])
-        dispatcher.dispatch(alert())
-        assert dispatcher.close(timeout=WAIT).delivered == 1
+        sent = send(tmp_path, [ChannelConfig(kind="webhook", url=url)], alert())
+    assert sum(sent.report.delivered.values()) == 1
     assert "X-Tocsin-Signature" not in recorder.requests[0][0]
 
 
-def test_webhook_dispatch_never_waits_for_a_hanging_server(tmp_path: Path) -> None:
+def test_a_hanging_server_costs_one_budget_and_loses_nothing(tmp_path: Path) -> None:
     entered, release = threading.Event(), threading.Event()
 
     def hang(n: int) -> int:
@@ -153,85 +169,79 @@ def test_webhook_dispatch_never_waits_for_a_hanging_server(tmp_path: Path) -> No
         return 200
 
     recorder = Recorder(hang)
-    dead = tmp_path / "dead.jsonl"
     try:
         with http_server(recorder) as url:
-            hook = ChannelConfig(kind="webhook", url=url, queue_size=3, timeout=WAIT)
-            dispatcher = Dispatcher([hook], dead_letter=dead)
-            dispatcher.dispatch(alert(id=0))
-            assert entered.wait(WAIT)  # the worker is now stuck inside the first request
-            for n in range(1, 7):
-                dispatcher.dispatch(alert(id=n))
-            assert recorder.finished == 0  # every dispatch returned while the handler hung
-            assert dispatcher.report().dropped == 3
-            report = dispatcher.close(timeout=0.5)
+            hook = ChannelConfig(kind="webhook", url=url, timeout=WAIT)
+            sent = send(tmp_path, [hook], *[alert(id=n) for n in range(7)],
+                        budget=1.0, wait=0)
             release.set()
     finally:
         release.set()
-    [counts] = report.channels.values()
-    assert (counts.delivered, counts.failed, counts.dropped) == (0, 4, 3)
-    assert counts.dead_lettered == 7
-    records = dead_letters(dead)
-    assert sorted(r["payload"]["id"] for r in records) == list(range(7))
-    assert {r["outcome"] for r in records} == {"failed", "dropped"}
-    assert all("token=abc" not in json.dumps(r) for r in records)
+    # one request, cut at the budget; the others share its failure without being tried
+    assert len(recorder.requests) == 1
+    assert [r.state for r in sent.rows] == ["pending"] * 7
+    assert "Timeout" in sent.rows[0].last_error
+    assert all(r.last_error.startswith("not sent, the channel failed") for r in sent.rows[1:])
+    assert all("token=abc" not in r.last_error for r in sent.rows)
+
+
+def test_a_server_back_up_gets_everything_in_order(tmp_path: Path) -> None:
+    recorder = Recorder(lambda n: 503 if n == 0 else 200)
+    with http_server(recorder) as url:
+        hook = ChannelConfig(kind="webhook", url=url, backoff=0.01)
+        sent = send(tmp_path, [hook], alert(id=1), alert(id=2),
+                    alert(id=1, event="updated", level="critical"))
+    assert [r.state for r in sent.rows] == ["delivered"] * 3
+    bodies = [json.loads(body) for _, body in recorder.requests]
+    assert [(b["id"], b["event"]) for b in bodies] == [
+        (1, "raised"), (1, "raised"), (2, "raised"), (1, "updated")]
 
 
 def test_webhook_does_not_retry_400(tmp_path: Path) -> None:
     recorder = Recorder(lambda n: 400)
     with http_server(recorder) as url:
-        dispatcher = Dispatcher([ChannelConfig(kind="webhook", url=url, backoff=0.01)],
-                                dead_letter=tmp_path / "dead.jsonl")
-        dispatcher.dispatch(alert())
-        report = dispatcher.close(timeout=WAIT)
+        sent = send(tmp_path, [ChannelConfig(kind="webhook", url=url, backoff=0.01)], alert())
     assert len(recorder.requests) == 1
-    assert (report.delivered, report.failed) == (0, 1)
-    [record] = dead_letters(tmp_path / "dead.jsonl")
-    assert "HTTP 400" in record["reason"]
-    assert record["payload"] == alert()
+    [row] = sent.rows
+    assert (row.state, row.last_error) == ("failed", "HTTP 400 (not retried)")
+    assert row.payload == alert()
 
 
 def test_webhook_gives_up_after_retries_on_permanent_500(tmp_path: Path) -> None:
     recorder = Recorder(lambda n: 500)
     with http_server(recorder) as url:
         hook = ChannelConfig(kind="webhook", url=url, retries=2, backoff=0.01)
-        dispatcher = Dispatcher([hook], dead_letter=tmp_path / "dead.jsonl")
-        dispatcher.dispatch(alert())
-        report = dispatcher.close(timeout=WAIT)
+        sent = send(tmp_path, [hook], alert())
     assert len(recorder.requests) == 3
-    assert report.failed == 1
-    [record] = dead_letters(tmp_path / "dead.jsonl")
-    assert record["reason"] == "gave up after 3 attempts: HTTP 500"
-    assert record["attempts"] == 3
-    assert record["delivery"] == recorder.requests[0][0]["X-Tocsin-Delivery"]
+    [row] = sent.rows
+    assert (row.state, row.attempts) == ("failed", 3)
+    assert row.last_error == "gave up after 3 attempts: HTTP 500"
+    assert row.delivery == recorder.requests[0][0]["X-Tocsin-Delivery"]
 
 
-def test_webhook_honours_retry_after_over_backoff() -> None:
-    # With backoff=600 only the server's Retry-After: 0 lets the retry happen before close.
+def test_webhook_honours_retry_after_over_backoff(tmp_path: Path) -> None:
+    # With backoff=600 only the server's Retry-After: 0 lets the retry happen in the pass.
     recorder = Recorder(lambda n: (429, {"Retry-After": "0"}) if n == 0 else 200)
     with http_server(recorder) as url:
-        dispatcher = Dispatcher([ChannelConfig(kind="webhook", url=url, backoff=600)])
-        dispatcher.dispatch(alert())
-        assert dispatcher.close(timeout=WAIT).delivered == 1
+        sent = send(tmp_path, [ChannelConfig(kind="webhook", url=url, backoff=600)], alert())
+    assert sum(sent.report.delivered.values()) == 1
     assert len(recorder.requests) == 2
 
 
-def test_webhook_connection_refused_is_retried_then_dead_lettered(tmp_path: Path) -> None:
+def test_webhook_connection_refused_is_retried_then_failed(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}/hook"
-    dispatcher = Dispatcher([ChannelConfig(kind="webhook", url=url, retries=1, backoff=0.01)],
-                            dead_letter=tmp_path / "dead.jsonl")
-    dispatcher.dispatch(alert())
-    assert dispatcher.close(timeout=WAIT).failed == 1
-    [record] = dead_letters(tmp_path / "dead.jsonl")
-    assert record["attempts"] == 2 and "ConnectError" in record["reason"]
+    sent = send(tmp_path, [ChannelConfig(kind="webhook", url=url, retries=1, backoff=0.01)],
+                alert())
+    [row] = sent.rows
+    assert row.state == "failed" and row.attempts == 2 and "ConnectError" in row.last_error
 
 
 def test_backoff_doubles_is_capped_and_honours_retry_after() -> None:
-    assert 1.0 <= _backoff_delay(1, 1.0) <= 1.1
-    assert 4.0 <= _backoff_delay(3, 1.0) <= 4.4
-    assert _backoff_delay(12, 1.0) == 60.0
-    assert _backoff_delay(1, 1.0, retry_after=5) == 5
-    assert _backoff_delay(1, 1.0, retry_after=3600) == 60.0
+    assert 1.0 <= backoff_delay(1, 1.0) <= 1.1
+    assert 4.0 <= backoff_delay(3, 1.0) <= 4.4
+    assert backoff_delay(30, 1.0) == 3600.0
+    assert backoff_delay(1, 1.0, retry_after=5) == 5
+    assert backoff_delay(1, 1.0, retry_after=86400) == 3600.0
 
 
 def test_missing_secret_env_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -239,7 +249,81 @@ def test_missing_secret_env_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -
     hook = ChannelConfig(kind="webhook", url="https://x.example/",
                          secret_env="TOCSIN_TEST_HOOK_KEY")
     with pytest.raises(ConfigError, match="TOCSIN_TEST_HOOK_KEY"):
-        Dispatcher([hook])
+        make_channels([hook])
+
+
+# -- the guard: webhooks inside the network are refused unless allowed -------------------
+
+REFUSED_TARGETS = [
+    "http://169.254.169.254/latest/meta-data/", "http://[fd00:ec2::254]/", "http://10.0.0.1/",
+    "http://172.16.0.9/hook", "http://192.168.1.1/", "http://100.64.0.1/", "http://0.0.0.0/",
+    "http://0/", "http://[::1]/", "http://[::]/", "http://localhost/", "http://2130706433/",
+    "http://0x7f.1/", "http://127.1/", "http://127.0.0.1:8080/x?y=1", "http://0x7f000001/",
+    "http://[::ffff:127.0.0.1]/", "http://[::ffff:10.0.0.1]/", "http://[::ffff:169.254.169.254]/",
+    "http://[64:ff9b::7f00:1]/", "http://[2002:7f00:1::]/", "http://[fe80::1]/",
+    "http://[fc00::1]/", "http://224.0.0.1/", "http://[ff02::1]/", "http://240.0.0.1/",
+    "http://255.255.255.255/", "https://user:pw@127.0.0.1/", "http://169.254.1.1/",
+    "http://[::ffff:7f00:1]/", "http://198.18.0.1/", "http://192.0.2.1/",
+]
+
+
+@pytest.mark.parametrize("url", REFUSED_TARGETS)
+def test_a_webhook_inside_the_network_is_refused_by_default(tmp_path: Path, url: str) -> None:
+    sent = send(tmp_path, [ChannelConfig(kind="webhook", url=url, backoff=0.01)], alert(),
+                allow_private=False)
+    [row] = sent.rows
+    assert row.state == "failed" and row.attempts == 1  # refused, never retried
+    assert row.last_error.startswith("refused: ")
+    assert "pw" not in row.last_error
+
+
+def test_the_guard_is_checked_before_anything_is_sent(tmp_path: Path) -> None:
+    recorder = Recorder(lambda n: 200)
+    with http_server(recorder) as url:
+        refused = send(tmp_path, [ChannelConfig(kind="webhook", url=url)], alert(),
+                       allow_private=False)
+        assert recorder.requests == []
+        assert "fetch.allow_private" in refused.rows[0].last_error
+    metadata = send(tmp_path / "m", [ChannelConfig(kind="webhook",
+                                                   url="http://169.254.169.254/x")],
+                    alert(), allow_private=True)
+    assert "metadata" in metadata.rows[0].last_error  # never, even when allowed
+
+
+def test_a_redirect_is_not_followed(tmp_path: Path) -> None:
+    recorder = Recorder(lambda n: (302, {"Location": "http://169.254.169.254/"}))
+    with http_server(recorder) as url:
+        sent = send(tmp_path, [ChannelConfig(kind="webhook", url=url)], alert())
+    assert len(recorder.requests) == 1
+    assert sent.rows[0].state == "failed" and sent.rows[0].last_error.startswith("HTTP 302")
+
+
+def test_two_deliverers_never_send_one_notification_twice(tmp_path: Path) -> None:
+    recorder = Recorder(lambda n: 200)
+    with http_server(recorder) as url:
+        sent = send(tmp_path, [ChannelConfig(kind="webhook", url=url)],
+                    *[alert(id=n) for n in range(30)], wait=0, budget=0)
+        assert recorder.requests == []  # budget 0: nothing sent, all pending
+        threads = [threading.Thread(target=sent.outbox.deliver) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(WAIT)
+    ids = [json.loads(body)["id"] for _, body in recorder.requests]
+    assert sorted(ids) == list(range(30))
+
+
+def test_a_channel_removed_from_the_config_fails_its_notifications(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    first = send(tmp_path, [ChannelConfig(kind="jsonl", path=path)], alert(), budget=0,
+                 wait=0)
+    store = open_store(f"sqlite:///{tmp_path / 'outbox.db'}")
+    with store.engine.begin() as conn:
+        first.outbox.enqueue(conn, 13, "raised", alert(id=13))
+    report = Outbox(store.engine, []).deliver()
+    assert sum(report.failed.values()) == 1
+    [row] = [r for r in table.listing(store.engine) if r.alert_id == 13]
+    assert row.last_error == "the channel is no longer configured"
 
 
 # -- smtp ---------------------------------------------------------------------------------
@@ -273,13 +357,12 @@ def mail_channel(port: int) -> ChannelConfig:
                          recipients=["duty@example.org"], backoff=0.01)
 
 
-def test_smtp_sends_subject_and_body_without_header_injection() -> None:
+def test_smtp_sends_subject_and_body_without_header_injection(tmp_path: Path) -> None:
     mailbox = Mailbox()
     with smtp_server(mailbox) as port:
-        dispatcher = Dispatcher([mail_channel(port)])
-        dispatcher.dispatch(alert(title="Hello\r\nBcc: x@y", evidence=[7, 8]))
-        report = dispatcher.close(timeout=WAIT)
-    assert report.delivered == 1
+        sent = send(tmp_path, [mail_channel(port)], alert(title="Hello\r\nBcc: x@y",
+                                                          evidence=[7, 8]))
+    assert sent.rows[0].state == "delivered"
     [(rcpt, raw)] = mailbox.messages
     assert rcpt == ["duty@example.org"]
     message = message_from_bytes(raw, policy=default_policy)
@@ -291,23 +374,20 @@ def test_smtp_sends_subject_and_body_without_header_injection() -> None:
         assert expected in body
 
 
-def test_smtp_retries_a_temporary_refusal() -> None:
+def test_smtp_retries_a_temporary_refusal(tmp_path: Path) -> None:
     mailbox = Mailbox(replies=["451 4.3.0 try again later"])
     with smtp_server(mailbox) as port:
-        dispatcher = Dispatcher([mail_channel(port)])
-        dispatcher.dispatch(alert())
-        assert dispatcher.close(timeout=WAIT).delivered == 1
+        sent = send(tmp_path, [mail_channel(port)], alert())
+    assert (sent.rows[0].state, sent.rows[0].attempts) == ("delivered", 2)
     assert len(mailbox.messages) == 1
 
 
 def test_smtp_permanent_refusal_is_not_retried(tmp_path: Path) -> None:
     mailbox = Mailbox(replies=["554 5.7.1 rejected", "554 5.7.1 rejected"])
     with smtp_server(mailbox) as port:
-        dispatcher = Dispatcher([mail_channel(port)], dead_letter=tmp_path / "dead.jsonl")
-        dispatcher.dispatch(alert())
-        assert dispatcher.close(timeout=WAIT).failed == 1
+        sent = send(tmp_path, [mail_channel(port)], alert())
     assert mailbox.replies == ["554 5.7.1 rejected"]  # only one attempt used a reply
-    assert "SMTP 554" in dead_letters(tmp_path / "dead.jsonl")[0]["reason"]
+    assert sent.rows[0].state == "failed" and "SMTP 554" in sent.rows[0].last_error
 
 
 # -- local channels -----------------------------------------------------------------------
@@ -315,30 +395,23 @@ def test_smtp_permanent_refusal_is_not_retried(tmp_path: Path) -> None:
 
 def test_jsonl_appends_one_line_per_payload(tmp_path: Path) -> None:
     path = tmp_path / "out" / "alerts.jsonl"
-    dispatcher = Dispatcher([ChannelConfig(kind="jsonl", path=path)])
-    dispatcher.dispatch(alert(id=1, title="Ядерные учения"))
-    dispatcher.dispatch(alert(id=2, title="line\nbreak\u2028and\x85more"))
-    assert dispatcher.close().delivered == 2
+    sent = send(tmp_path, [ChannelConfig(kind="jsonl", path=path)],
+                alert(id=1, title="Ядерные учения"),
+                alert(id=2, title="line\nbreak\u2028and\x85more"))
+    assert sum(sent.report.delivered.values()) == 2
     lines = path.read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["id"] for line in lines] == [1, 2]
     assert "Ядерные учения" in lines[0]  # not \u-escaped
     assert json.loads(lines[1])["title"] == "line\nbreak\u2028and\x85more"
 
 
-def test_jsonl_write_error_is_counted_and_dead_lettered(tmp_path: Path) -> None:
+def test_jsonl_write_error_is_kept_for_a_retry(tmp_path: Path) -> None:
     (tmp_path / "dir").mkdir()
-    dispatcher = Dispatcher([ChannelConfig(kind="jsonl", path=tmp_path / "dir")],
-                            dead_letter=tmp_path / "dead.jsonl")
-    dispatcher.dispatch(alert())
-    report = dispatcher.close()
-    assert (report.delivered, report.failed) == (0, 1)
-    assert dead_letters(tmp_path / "dead.jsonl")[0]["payload"] == alert()
-
-
-def test_unserialisable_payload_fails_without_raising(tmp_path: Path) -> None:
-    dispatcher = Dispatcher([ChannelConfig(kind="jsonl", path=tmp_path / "a.jsonl")])
-    dispatcher.dispatch(alert(evidence={1, 2}))
-    assert dispatcher.close().failed == 1
+    config = ChannelConfig(kind="jsonl", path=tmp_path / "dir")
+    sent = send(tmp_path, [config], alert(), wait=0)
+    [row] = sent.rows
+    assert (row.state, row.attempts) == ("pending", 1)
+    assert "IsADirectoryError" in row.last_error and row.payload == alert()
 
 
 def atom_entries(path: Path) -> list[Any]:
@@ -347,12 +420,11 @@ def atom_entries(path: Path) -> list[Any]:
 
 def test_atom_keeps_one_entry_per_alert_newest_first(tmp_path: Path) -> None:
     path = tmp_path / "feed.xml"
-    dispatcher = Dispatcher([ChannelConfig(kind="atom", path=path)])
-    dispatcher.dispatch(alert(id=1, title="first"))
-    dispatcher.dispatch(alert(id=2, title="second"))
-    dispatcher.dispatch(alert(id=1, event="updated", level="critical", title="first, worse",
-                              updated_at="2026-11-25T11:30:00+00:00"))
-    assert dispatcher.close().delivered == 3
+    sent = send(tmp_path, [ChannelConfig(kind="atom", path=path)],
+                alert(id=1, title="first"), alert(id=2, title="second"),
+                alert(id=1, event="updated", level="critical", title="first, worse",
+                      updated_at="2026-11-25T11:30:00+00:00"))
+    assert sum(sent.report.delivered.values()) == 3
     entries = atom_entries(path)
     assert [e.findtext(f"{A}id") for e in entries] == ["urn:tocsin:alert:1", "urn:tocsin:alert:2"]
     assert entries[0].findtext(f"{A}title") == "critical russia-nato: first, worse"
@@ -364,9 +436,8 @@ def test_atom_keeps_one_entry_per_alert_newest_first(tmp_path: Path) -> None:
 def test_atom_escapes_markup_and_round_trips_text(tmp_path: Path) -> None:
     path = tmp_path / "feed.xml"
     title = "<script>alert('x')</script> & \"Ж\" ]]>"
-    dispatcher = Dispatcher([ChannelConfig(kind="atom", path=path)])
-    dispatcher.dispatch(alert(title=title, summary="a < b && c\x00"))
-    dispatcher.close()
+    send(tmp_path, [ChannelConfig(kind="atom", path=path)],
+         alert(title=title, summary="a < b && c\x00"))
     assert b"<script>" not in path.read_bytes()
     [entry] = atom_entries(path)
     assert entry.findtext(f"{A}title") == f"warning russia-nato: {title}"
@@ -377,22 +448,19 @@ def test_atom_escapes_markup_and_round_trips_text(tmp_path: Path) -> None:
 def test_atom_sets_aside_a_corrupt_feed(tmp_path: Path) -> None:
     path = tmp_path / "feed.xml"
     path.write_bytes(b"<feed><entry>broken")
-    dispatcher = Dispatcher([ChannelConfig(kind="atom", path=path)])
-    dispatcher.dispatch(alert())
-    report = dispatcher.close()
-    assert report.delivered == 1
+    sent = send(tmp_path, [ChannelConfig(kind="atom", path=path)], alert())
+    assert sum(sent.report.delivered.values()) == 1
     assert (tmp_path / "feed.xml.corrupt").read_bytes() == b"<feed><entry>broken"
     assert len(atom_entries(path)) == 1
-    assert "feed.xml.corrupt" in report.channels[f"atom:{path}"].notes[0]
+    [channel] = sent.outbox.channels.values()
+    assert "feed.xml.corrupt" in channel.notes[0]  # type: ignore[attr-defined]
 
 
 def test_atom_caps_the_number_of_entries(tmp_path: Path) -> None:
     path = tmp_path / "feed.xml"
     old = [alert(id=n) for n in range(250, 0, -1)]
     path.write_bytes(render_atom(old, feed_id="urn:x", title="t", updated=datetime.now(UTC)))
-    dispatcher = Dispatcher([ChannelConfig(kind="atom", path=path)])
-    dispatcher.dispatch(alert(id=999))
-    dispatcher.close()
+    send(tmp_path, [ChannelConfig(kind="atom", path=path)], alert(id=999))
     ids = [e.findtext(f"{A}id") for e in atom_entries(path)]
     assert len(ids) == 200
     assert ids[:2] == ["urn:tocsin:alert:999", "urn:tocsin:alert:250"]
@@ -401,9 +469,8 @@ def test_atom_caps_the_number_of_entries(tmp_path: Path) -> None:
 def test_terminal_prints_markup_literally_and_strips_escapes() -> None:
     out = io.StringIO()
     console = Console(file=out, width=300, color_system=None)
-    dispatcher = Dispatcher([ChannelConfig(kind="terminal")], console=console)
-    dispatcher.dispatch(alert(title="[red]x[/red] \x1b[2Jgone"))
-    dispatcher.close()
+    [terminal] = make_channels([ChannelConfig(kind="terminal")], console=console)
+    terminal.send(alert(title="[red]x[/red] \x1b[2Jgone"), "")
     printed = out.getvalue()
     assert printed.strip() == (
         "ALERT #12 warning russia-nato index 63 · raised · [red]x[/red] [2Jgone")
@@ -413,17 +480,13 @@ def test_terminal_prints_markup_literally_and_strips_escapes() -> None:
 # -- routing and configuration ------------------------------------------------------------
 
 
-def test_routing_by_watch_and_dispatch_after_close(tmp_path: Path) -> None:
+def test_routing_by_watch(tmp_path: Path) -> None:
     only, every = tmp_path / "only.jsonl", tmp_path / "every.jsonl"
-    dispatcher = Dispatcher([ChannelConfig(kind="jsonl", path=only, watch="russia-nato"),
-                             ChannelConfig(kind="jsonl", path=every)])
-    dispatcher.dispatch(alert(id=1))
-    dispatcher.dispatch(alert(id=2, watch="india-pakistan"))
-    dispatcher.close()
-    dispatcher.dispatch(alert(id=3))
+    send(tmp_path, [ChannelConfig(kind="jsonl", path=only, watch="russia-nato"),
+                    ChannelConfig(kind="jsonl", path=every)],
+         alert(id=1), alert(id=2, watch="india-pakistan"))
     assert [json.loads(x)["id"] for x in only.read_text().splitlines()] == [1]
     assert [json.loads(x)["id"] for x in every.read_text().splitlines()] == [1, 2]
-    assert dispatcher.report().dropped == 2
 
 
 @pytest.mark.parametrize(("settings", "message"), [

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from tocsin.cli import app
-from tocsin.config import Limits, Settings
+from tocsin.config import Fetch, Limits, Settings
 
 README = (Path(__file__).parent.parent / "README.md").read_text("utf-8")
 
@@ -25,6 +25,7 @@ def test_every_command_is_in_the_readme() -> None:
 
 
 def test_every_setting_is_in_the_readme() -> None:
-    names = [n for n in Settings.model_fields if n != "limits"]
+    names = [n for n in Settings.model_fields if n not in ("limits", "fetch")]
     names += [f"limits.{n}" for n in Limits.model_fields]
+    names += [f"fetch.{n}" for n in Fetch.model_fields]
     assert [n for n in names if f"`{n}`" not in README] == []

@@ -18,9 +18,10 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 from rich.text import Text
 
-from tocsin import __version__, cli_alerts, cli_rules, cli_sources, cli_stories
+from tocsin import __version__, cli_alerts, cli_delivery, cli_rules, cli_sources, cli_stories
 from tocsin.alerts.store import alert_live
 from tocsin.board import render_board
+from tocsin.cli_delivery import Delivery
 from tocsin.cli_rules import highlighted
 from tocsin.config import Settings, load_settings
 from tocsin.errors import TocsinError
@@ -139,10 +140,9 @@ def run_ingest(context: Context, inputs: Inputs) -> IngestReport:
     # watches and channels are checked before anything is stored
     pack = load_pack(settings.pack)
     watches = select(load_watches(pack), settings.watch)
-    dispatcher = cli_alerts.make_dispatcher(settings, err)
-    store: Store | None = None
+    delivery = Delivery.from_settings(settings, err)
+    store = context.store()
     try:
-        store = context.store()
         stage = make_text_stage(settings.languages, settings.limits)
         detector = context.detector()
         stories = StoriesStage.for_store(store, settings.languages, settings.story_threshold,
@@ -155,15 +155,15 @@ def run_ingest(context: Context, inputs: Inputs) -> IngestReport:
                             progress=lambda n: bar.advance(task, n), detector=detector,
                             stories=stories, on_wait=waiting)
         # documents stored since alerting last ran (by this run, or by one that was
-        # killed) and any recorded debt are evaluated now
-        alert_live(store.engine, pack, watches, None,
-                   on_change=lambda change: dispatcher.dispatch(change.payload),
-                   complete=settings.watch is None, on_wait=waiting)
+        # killed) and any recorded debt are evaluated now; notifications go to the
+        # outbox with the alerts, and a short pass sends what it can
+        alert_live(store.engine, pack, watches, None, on_change=delivery.announce,
+                   complete=settings.watch is None, on_wait=waiting,
+                   outbox=delivery.outbox(store))
+        delivery.run(store, budget=settings.deliver_wait)
         return report
     finally:
-        cli_alerts.close_dispatcher(dispatcher, err)
-        if store is not None:
-            store.close()
+        store.close()
 
 
 @app.command("ingest")
@@ -368,6 +368,7 @@ cli_rules.register(app, out, err, _context, _fail)
 cli_sources.register(app, out, err, _context, _fail)
 cli_stories.register(app, out, err, _context, _fail)
 cli_alerts.register(app, out, err, _context, _fail)
+cli_delivery.register(app, out, err, _context, _fail)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,7 +18,6 @@ from rich.table import Table
 from rich.text import Text
 
 from tocsin.alerts.backtest import Backtest, backtest, read_timeline, replay
-from tocsin.alerts.channels import ChannelConfig, Dispatcher
 from tocsin.alerts.chart import AlertMark, Milestone, write_chart
 from tocsin.alerts.engine import Draft
 from tocsin.alerts.feed import render_atom
@@ -33,6 +32,7 @@ from tocsin.alerts.store import (
     payload,
     review,
 )
+from tocsin.cli_delivery import Delivery
 from tocsin.errors import TocsinError
 from tocsin.indicators.pack import load_pack
 from tocsin.scoring.index import Scorer, Snapshot, bucket_start, bucket_step, series
@@ -165,22 +165,6 @@ def run_backtest(context: Any, timeline: Path, watch_name: str | None, out_dir: 
     finally:
         store.close()
     return results
-
-
-def make_dispatcher(settings: Any, err: Console) -> Dispatcher:
-    """The channels of the settings (default: the terminal), checked now."""
-    configs = settings.channels or [ChannelConfig(kind="terminal")]
-    return Dispatcher(configs, console=err, dead_letter=settings.data_dir / "undelivered.jsonl")
-
-
-def close_dispatcher(dispatcher: Dispatcher, err: Console) -> None:
-    """Waits a few seconds at most for deliveries in flight; what is not delivered by
-    then is kept in undelivered.jsonl."""
-    report = dispatcher.close(timeout=10.0)
-    if report.failed or report.dropped:
-        err.print(Text(f"alerts not delivered: {report.failed} failed, "
-                       f"{report.dropped} dropped (kept in undelivered.jsonl)",
-                       style="yellow"))
 
 
 def register(app: typer.Typer, out: Console, err: Console,
@@ -384,18 +368,18 @@ def register(app: typer.Typer, out: Console, err: Console,
         try:
             ctx_obj = context(ctx)
             pack, watches = _watches(ctx_obj, None)
-            dispatcher = make_dispatcher(ctx_obj.settings, err)
+            delivery = Delivery.from_settings(ctx_obj.settings, err)
             store = ctx_obj.store()
             try:
                 starts = [t for t in (start, owed(store.engine)) if t is not None]
                 begin = min(starts) if starts else None
                 changes = [] if begin is None else alert_live(
-                    store.engine, pack, watches, begin,
-                    on_change=lambda change: dispatcher.dispatch(change.payload),
-                    complete=ctx_obj.settings.watch is None)
+                    store.engine, pack, watches, begin, on_change=delivery.announce,
+                    complete=ctx_obj.settings.watch is None, on_wait=delivery.waiting,
+                    outbox=delivery.outbox(store))
+                delivery.run(store, budget=ctx_obj.settings.deliver_wait)
             finally:
                 store.close()
-                close_dispatcher(dispatcher, err)
         except TocsinError as exc:
             fail(exc)
         if begin is None:

@@ -42,6 +42,16 @@ class Limits(BaseModel):
     )
 
 
+class Fetch(BaseModel):
+    """Outgoing HTTP (webhooks now, feeds later); see netguard.py."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    allow_private: bool = Field(
+        False, description="allow private, loopback and link-local targets (intranet "
+        "webhooks); also TOCSIN_FETCH_ALLOW_PRIVATE=1. Cloud metadata addresses never")
+
+
 class Settings(BaseSettings):
     """All of tocsin's settings. Environment variables are TOCSIN_<NAME> (e.g. TOCSIN_DB)."""
 
@@ -69,8 +79,19 @@ class Settings(BaseSettings):
         default_factory=list,
         description="where alerts are delivered ([[tocsin.channels]] in the config file); "
         "default: the terminal")
+    deliver_wait: float = Field(
+        2.0, ge=0, description="seconds an ingest spends delivering notifications to network "
+        "channels before leaving the rest to `tocsin deliver` (0: leave them all)")
+    fetch: Fetch = Field(default_factory=lambda: Fetch())
     cache_dir: Path | None = Field(
         None, description="where compiled packs are cached; default: <data_dir>/cache")
+
+    @property
+    def allow_private(self) -> bool:
+        """``fetch.allow_private``, or the shorter TOCSIN_FETCH_ALLOW_PRIVATE."""
+        from tocsin.netguard import allow_private_from_env
+
+        return self.fetch.allow_private or allow_private_from_env()
 
     @property
     def pack_cache(self) -> Path:

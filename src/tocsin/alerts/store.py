@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from tocsin.alerts.engine import Draft, run
+from tocsin.alerts.outbox import Outbox
 from tocsin.errors import TocsinError
 from tocsin.indicators.pack import Pack
 from tocsin.scoring.items import first_document_time, load_items
@@ -101,7 +102,7 @@ def _overlaps(row: Any, draft: Draft) -> bool:
 
 
 def save(engine: Engine, pack: Pack, watch: str, drafts: list[Draft],
-         start: datetime) -> list[Change]:
+         start: datetime, outbox: Outbox | None = None) -> list[Change]:
     """Make the stored alerts of ``watch`` from ``start`` on what ``drafts`` say.
 
     Each draft claims at most one stored alert of the same development (overlapping
@@ -109,7 +110,8 @@ def save(engine: Engine, pack: Pack, watch: str, drafts: list[Draft],
     is claimed at most once. A claimed alert takes the draft's span, level, evidence and
     engine events and keeps its lifecycle; an unclaimed draft is a new alert; a stored
     alert no draft claims any more (late documents, reviews, grade changes) is
-    withdrawn, its history kept."""
+    withdrawn, its history kept. Each change is put in the ``outbox`` in the same
+    transaction, so a notification is never lost between saving and sending."""
     changes: list[Change] = []
     stamp = now()
     with engine.begin() as conn:
@@ -165,6 +167,8 @@ def save(engine: Engine, pack: Pack, watch: str, drafts: list[Draft],
                 fresh = conn.execute(sa.select(alerts).where(alerts.c.id == alert_id)).one()
                 changes.append(Change(alert_id, event,
                                       payload(fresh, event, sorted(draft.evidence))))
+                if outbox is not None:
+                    outbox.enqueue(conn, alert_id, event, changes[-1].payload)
         for row in stored:
             if row.id in claimed:
                 continue
@@ -177,6 +181,8 @@ def save(engine: Engine, pack: Pack, watch: str, drafts: list[Draft],
                      "reviews, grade or pack changes)", data={"from": row.state}))
             gone = conn.execute(sa.select(alerts).where(alerts.c.id == row.id)).one()
             changes.append(Change(row.id, "withdrawn", payload(gone, "withdrawn", [])))
+            if outbox is not None:
+                outbox.enqueue(conn, row.id, "withdrawn", changes[-1].payload)
     return changes
 
 
@@ -310,21 +316,24 @@ def settle(engine: Engine, seen: Debt, covered: int) -> None:
 
 def alert_live(engine: Engine, pack: Pack, watches: list[Watch], since: datetime | None,
                on_change: Callable[[Change], None] | None = None,
-               complete: bool = True, on_wait: Waiting | None = None) -> list[Change]:
+               complete: bool = True, on_wait: Waiting | None = None,
+               outbox: Outbox | None = None) -> list[Change]:
     """Evaluate the watches again from ``since`` and from anything owed, store the
     alerts, and (when ``complete``: every watch of the pack was evaluated) clear what was
-    owed. Returns what changed (each change also goes to ``on_change``). If it is
+    owed. Returns what changed (each change also goes to ``on_change``, after it is
+    stored, and into the ``outbox``, with it). If it is
     interrupted or killed, the debt stays recorded for the next run.
 
     It holds the store's alerting lock: two processes evaluating at once would both
     raise the same development. The one that waits then sees what the other stored
     and covered, and evaluates only what is still owed."""
     with exclusive(engine, "alerting", on_wait):
-        return _alert_live(engine, pack, watches, since, on_change, complete)
+        return _alert_live(engine, pack, watches, since, on_change, complete, outbox)
 
 
 def _alert_live(engine: Engine, pack: Pack, watches: list[Watch], since: datetime | None,
-                on_change: Callable[[Change], None] | None, complete: bool) -> list[Change]:
+                on_change: Callable[[Change], None] | None, complete: bool,
+                outbox: Outbox | None) -> list[Change]:
     seen = owed_state(engine)
     top = last_document_id(engine)
     pending = owed(engine)
@@ -340,7 +349,7 @@ def _alert_live(engine: Engine, pack: Pack, watches: list[Watch], since: datetim
         items = load_items(engine, watch, pack, since=start - lookback)
         drafts = [d for d in run(watch, items, history_start=history, evaluate_from=start)
                   if d.first_at >= start]
-        for change in save(engine, pack, watch.id, drafts, start):
+        for change in save(engine, pack, watch.id, drafts, start, outbox):
             changes.append(change)
             if on_change is not None:
                 on_change(change)
