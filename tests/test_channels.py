@@ -508,3 +508,16 @@ def test_config_validation_names_the_setting(settings: dict[str, Any], message: 
 def test_config_repr_hides_the_secret() -> None:
     config = ChannelConfig(kind="webhook", url="https://x.example/", secret="hunter2")
     assert "hunter2" not in repr(config)
+
+
+def test_atom_strips_what_xml_forbids_wherever_it_comes_from(tmp_path: Path) -> None:
+    path = tmp_path / "feed.xml"
+    sent = send(tmp_path, [ChannelConfig(kind="atom", path=path, watch="w\uffff")],
+                alert(watch="w\uffff", title="a\uffff\ufffeb\x00c\ud800", summary="x\x0cy",
+                      categories=["c\ufffe"]))
+    assert sent.rows[0].state == "delivered", sent.rows[0].last_error
+    [entry] = atom_entries(path)
+    assert entry.findtext(f"{A}title") == "warning w: abc"
+    assert entry.findtext(f"{A}summary") == "xy"
+    feed = render_atom([], feed_id="urn:x", title="t\uffff\x01", updated=datetime.now(UTC))
+    assert safe_fromstring(feed).findtext(f"{A}title") == "t"

@@ -22,7 +22,11 @@ ATOM_NS = "http://www.w3.org/2005/Atom"
 TOCSIN_NS = "urn:tocsin:atom"
 # C0/C1 controls (escape sequences drive terminals), bidi overrides (they reorder what a
 # reader sees) and lone surrogates (not encodable). Newlines and tabs are kept.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+                     "\ufdd0-\ufdef\ufffe\uffff]")
+# What XML 1.0 forbids in text (lxml refuses it with a ValueError): stripped from every
+# string an Atom writer sets, whatever its origin (a watch name, a feed title).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 class FeedError(ValueError):
@@ -100,7 +104,7 @@ def rfc3339(moment: object, fallback: datetime | None = None) -> str:
 
 def _sub(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
     child = etree.SubElement(parent, f"{{{ATOM_NS}}}{tag}")
-    child.text = text
+    child.text = None if text is None else _NOT_XML.sub("", text)
     return child
 
 
