@@ -57,3 +57,20 @@ def test_dotted_dates_are_day_first_and_unix_strings_are_read() -> None:
     assert parse_published("03.04.2022", NOW).value == datetime(2022, 4, 3, tzinfo=UTC)
     assert parse_published("1645964700", NOW).value == datetime(2022, 2, 27, 12, 25,
                                                                  tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("2024-06-01T12:00:00 PST", datetime(2024, 6, 1, 20, 0, tzinfo=UTC)),
+    ("1 Mar 2024 12:00 MSK", datetime(2024, 3, 1, 9, 0, tzinfo=UTC)),
+    ("Sat, 02 Mar 2024 10:00:00 EST", datetime(2024, 3, 2, 15, 0, tzinfo=UTC)),
+])
+def test_zone_names_of_the_press_are_read(raw: str, expected: datetime) -> None:
+    parsed = parse_published(raw, NOW)
+    assert (parsed.value, parsed.flag) == (expected, None)
+
+
+@pytest.mark.parametrize("raw", ["2024-01-01T00:00:00+25:00", "Fri, 01 Mar 2024 12:00:00 +2500",
+                                 "2024-01-01T00:00:00+24:00", "2024-01-01T00:00:00-99:99"])
+def test_an_offset_of_a_day_or_more_is_unparseable_not_a_crash(raw: str) -> None:
+    parsed = parse_published(raw, NOW)
+    assert (parsed.value, parsed.raw, parsed.flag) == (None, raw, "unparseable")

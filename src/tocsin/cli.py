@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tocsin import __version__, cli_alerts, cli_delivery, cli_rules, cli_sources, cli_stories
+from tocsin.alerts.feed import printable
 from tocsin.alerts.store import alert_live
 from tocsin.board import render_board
 from tocsin.cli_delivery import Delivery
@@ -259,8 +260,8 @@ def show_command(
                  "published_at", "published_raw", "date_flag", "fetched_at", "url", "origin",
                  "kind"):
         value = doc.get(name)
-        if value is not None:
-            meta.add_row(Text(name, style="bold"), Text(str(value)))
+        if value is not None:  # origin, url, raw date: from outside, printed safe
+            meta.add_row(Text(name, style="bold"), Text(printable(str(value))))
     meta.add_row(Text("sentences", style="bold"), Text(str(len(doc["sentences"]))))
     out.print(Text(doc["title"] or "(no title)", style="bold underline"))
     out.print(meta)

@@ -20,7 +20,7 @@ from rich.text import Text
 from tocsin.alerts.backtest import Backtest, backtest, read_timeline, replay
 from tocsin.alerts.chart import AlertMark, Milestone, write_chart
 from tocsin.alerts.engine import Draft
-from tocsin.alerts.feed import render_atom
+from tocsin.alerts.feed import printable, render_atom
 from tocsin.alerts.store import (
     STATES,
     alert_live,
@@ -105,11 +105,6 @@ def draft_table(drafts: list[Draft], title: str) -> Table:
                       ", ".join(d.categories), ", ".join(d.rules), str(len(d.evidence)),
                       str(len(d.events) - 1))
     return table
-
-
-def printable(text: str) -> str:
-    """Untrusted text without control characters (escape sequences reach a terminal)."""
-    return "".join(c if c.isprintable() else " " for c in text)
 
 
 def backtest_table(result: Backtest) -> Table:

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from tocsin.alerts.feed import printable
 from tocsin.alerts.store import owe, review_counts
 from tocsin.analyze import analyze, document_record
 from tocsin.errors import TocsinError
@@ -267,8 +268,9 @@ def _review_precision(counts: dict[str, tuple[int, int]]) -> dict[str, Any]:
 
 def _print_document(out: Console, doc: Document, with_text: bool) -> None:
     date = doc.published_at.strftime("%Y-%m-%d %H:%M") if doc.published_at else "?"
-    out.print(Text.assemble((doc.origin, "bold"), f"  {doc.language}  {date}  ",
-                            (doc.source, "cyan"), "  ", (doc.title or "", "italic")))
+    out.print(Text.assemble((printable(doc.origin), "bold"), f"  {doc.language}  {date}  ",
+                            (printable(doc.source), "cyan"), "  ",
+                            (printable(doc.title or ""), "italic")))
     for attribution in doc.attributions:
         who = " / ".join(x for x in (attribution.speaker, attribution.source) if x)
         out.print(Text(f"  attribution: {who} ({attribution.text})", style="dim"))

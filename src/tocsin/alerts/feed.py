@@ -64,6 +64,12 @@ def plain(value: object, *, multiline: bool = False, limit: int = 2000) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def printable(text: str) -> str:
+    """Untrusted text for a terminal: every control or format character (escape
+    sequences, bidi overrides) becomes a space; length and layout kept otherwise."""
+    return "".join(c if c.isprintable() else " " for c in text)
+
+
 def strings(value: object) -> list[str]:
     return [plain(v, limit=200) for v in value] if isinstance(value, list) else []
 

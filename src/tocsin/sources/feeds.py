@@ -38,7 +38,8 @@ def read_feed(data: bytes, origin: str, default_source: str) -> Iterator[RawItem
         return
     except ParseError:
         pass  # malformed XML: feedparser's recovery gets its chance below
-    parsed = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=False)
+    parsed = feedparser.parse(_whole_characters(data), sanitize_html=True,
+                              resolve_relative_uris=False)
     if not parsed.entries:
         reason = str(parsed.get("bozo_exception") or "no items")
         yield Rejection(origin, "invalid-feed", f"no items could be read ({reason})",
@@ -70,6 +71,18 @@ def read_feed(data: bytes, origin: str, default_source: str) -> Iterator[RawItem
         )
 
 
+def _whole_characters(data: bytes) -> bytes:
+    """A UTF-8 feed cut inside its last character (a broken download) without that
+    character: given as is, feedparser would give up on UTF-8 and read the whole feed in
+    another encoding, turning every Cyrillic item into mojibake."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data" and exc.start >= len(data) - 3:
+            return data[:exc.start]
+    return data
+
+
 def _entry_date(entry: feedparser.FeedParserDict) -> str | datetime | None:
     for key in ("published", "updated", "created"):
         raw = entry.get(key)
@@ -77,6 +90,9 @@ def _entry_date(entry: feedparser.FeedParserDict) -> str | datetime | None:
             continue
         parsed: time.struct_time | None = entry.get(f"{key}_parsed")
         if parsed is not None:
-            return datetime(*parsed[:6], tzinfo=UTC)
+            try:
+                return datetime(*parsed[:6], tzinfo=UTC)
+            except ValueError:  # "0000": feedparser reads year 0 or -1
+                pass
         return str(raw)  # feedparser could not read it; the text stage flags it
     return None

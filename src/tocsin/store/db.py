@@ -390,7 +390,7 @@ def _document_row(doc: Document, source_id: str, run_id: int, now: datetime) -> 
         "language_confidence": doc.language_confidence, "published_at": doc.published_at,
         "published_raw": doc.published_raw, "date_flag": doc.date_flag, "fetched_at": now,
         "sentences": [list(span) for span in doc.sentences], "kind": doc.kind,
-        "origin": doc.origin, "meta": doc.meta, "run_id": run_id,
+        "origin": _safe(doc.origin), "meta": doc.meta, "run_id": run_id,
         "signature": doc.signature.tobytes() if doc.signature is not None else None,
         "figures": sorted(doc.figures),
         "cites": doc.cites,

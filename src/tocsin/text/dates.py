@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import re
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -41,15 +42,27 @@ def parse_published(
     if value is None:
         return ParsedDate(None, raw_text, "unparseable")
     flag = None
-    if value.tzinfo is None or value.utcoffset() is None:
-        value = value.replace(tzinfo=UTC)
-        flag = "no-timezone"
-    value = value.astimezone(UTC)
+    try:
+        if value.tzinfo is None or value.utcoffset() is None:
+            value = value.replace(tzinfo=UTC)
+            flag = "no-timezone"
+        value = value.astimezone(UTC)
+    except (ValueError, OverflowError):  # an offset of 24 h or more (+25:00)
+        return ParsedDate(None, raw_text, "unparseable")
     if value > now + tolerance:
         return ParsedDate(None, raw_text, "future")
     if value < earliest:
         return ParsedDate(None, raw_text, "too-old")
     return ParsedDate(value, raw_text, flag)
+
+
+# Zone abbreviations the press uses, as fixed offsets in hours (dateutil knows only UTC
+# and the local zone). Moscow time has been UTC+3 all year since 2014; IST is left out
+# (India, Ireland or Israel?).
+_ZONES = {name: int(hours * 3600) for name, hours in {
+    "UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "BST": 1, "WEST": 1, "CET": 1, "CEST": 2,
+    "EET": 2, "EEST": 3, "MSK": 3, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7,
+    "MDT": -6, "PST": -8, "PDT": -7, "PKT": 5, "KST": 9, "JST": 9}.items()}
 
 
 def _to_datetime(raw: str | datetime | int | float) -> datetime | None:
@@ -78,9 +91,14 @@ def _to_datetime(raw: str | datetime | int | float) -> datetime | None:
     try:
         # RFC 822 dates of RSS and most free-form dates; checks the calendar (no 31 Feb).
         # 03.04.2022 is the 3rd of April in every language tocsin reads.
-        return dateutil_parser.parse(text, default=datetime(2000, 1, 1),
-                                     dayfirst=bool(_DOTTED.match(text)))
-    except (ValueError, OverflowError, dateutil_parser.ParserError):
+        with warnings.catch_warnings():
+            # a zone name it does not know: the date is taken as naive and flagged
+            warnings.simplefilter("ignore", dateutil_parser.UnknownTimezoneWarning)
+            return dateutil_parser.parse(text, default=datetime(2000, 1, 1),
+                                         dayfirst=bool(_DOTTED.match(text)),
+                                         tzinfos=_ZONES)
+    except (ValueError, OverflowError, dateutil_parser.ParserError,
+            dateutil_parser.UnknownTimezoneWarning):  # a future dateutil raises it
         pass
     try:
         return email.utils.parsedate_to_datetime(text)  # obsolete RFC 822 zones (EST, ...)

@@ -1,0 +1,1 @@
+"""Fuzzing ingest: a generated corpus of hostile inputs and Hypothesis strategies."""
