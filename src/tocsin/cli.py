@@ -131,9 +131,15 @@ def _print_report(report: IngestReport) -> None:
                        style="yellow"))
 
 
+_said: set[str] = set()
+
+
 def waiting(message: str) -> None:
-    """Said once when another process holds a lock of the store and this one waits."""
-    err.print(Text(message, style="yellow"))
+    """When another process holds a lock of the store and this one waits: said once per
+    lock and run, not for every batch."""
+    if message not in _said:
+        _said.add(message)
+        err.print(Text(message, style="yellow"))
 
 
 def run_ingest(context: Context, inputs: Inputs) -> IngestReport:
