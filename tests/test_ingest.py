@@ -141,8 +141,9 @@ def test_rich_markup_in_untrusted_text_is_printed_literally(tocsin: CLI) -> None
     line = json.dumps({"source": "[red]Evil[/red] Desk", "title": "[bold]x[/bold] [link=http://e]",
                        "text": "Grain exports rose in May."})
     tocsin("ingest", "-", input=line)
-    listing = tocsin("documents")
+    listing = tocsin("documents", "--wide")
     assert "[red]Evil[/red] Desk" in listing.output
+    assert "[bold]x[/bold] [link=http://e]" in listing.output
     board = tocsin("board")
     assert "[red]Evil[/red] Desk" in board.output
 
@@ -151,7 +152,7 @@ def test_empty_store_board_and_bad_date_option(tocsin: CLI) -> None:
     board = tocsin("board")
     assert board.exit_code == 0 and "The store is empty" in board.output
     bad = tocsin("documents", "--since", "yesterday")
-    assert bad.exit_code == 2 and "not an ISO date" in bad.output
+    assert bad.exit_code == 2 and "not a date" in bad.output
 
 
 def test_json_lines_archives_stream_past_the_file_cap(tocsin: CLI, tmp_path: Path,

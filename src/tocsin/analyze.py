@@ -7,7 +7,7 @@ from typing import Any
 
 from tocsin.config import Limits
 from tocsin.indicators.detect import Detector
-from tocsin.model import Document, Rejection
+from tocsin.model import Document, RawItem, Rejection
 from tocsin.pipeline import Inputs
 from tocsin.store.db import Store
 from tocsin.stories.attribution import AttributionExtractor
@@ -39,19 +39,28 @@ def document_record(doc: Document, with_text: bool = False) -> dict[str, Any]:
     return record
 
 
+def analyze_one(item: RawItem, text_stage: TextStage, detector: Detector,
+                extractor: AttributionExtractor | None = None,
+                store: Store | None = None) -> Document | Rejection:
+    """Clean one item and find its evidence, entities, attributions (and its story, when
+    the store already holds it)."""
+    result = text_stage.prepare(item)
+    if isinstance(result, Document):
+        found = detector.detect_document(result)
+        result.entities, result.evidence = found.entities, found.evidence
+        if extractor is not None:
+            result.attributions = extractor.extract_document(result.title, result.text,
+                                                             result.language)
+        if store is not None:
+            story = story_of(store.engine, result.doc_hash)
+            if story:
+                result.meta["_story"] = story
+    return result
+
+
 def analyze(inputs: Inputs, limits: Limits, text_stage: TextStage, detector: Detector,
             extractor: AttributionExtractor | None = None,
             store: Store | None = None) -> Iterator[Document | Rejection]:
     for item in inputs.read(limits):
-        result = item if isinstance(item, Rejection) else text_stage.prepare(item)
-        if isinstance(result, Document):
-            found = detector.detect_document(result)
-            result.entities, result.evidence = found.entities, found.evidence
-            if extractor is not None:
-                result.attributions = extractor.extract_document(result.title, result.text,
-                                                                 result.language)
-            if store is not None:
-                story = story_of(store.engine, result.doc_hash)
-                if story:
-                    result.meta["_story"] = story
-        yield result
+        yield item if isinstance(item, Rejection) else \
+            analyze_one(item, text_stage, detector, extractor, store)

@@ -11,6 +11,11 @@ class ConfigError(TocsinError):
     """A setting is missing or invalid; the message names the setting."""
 
 
+class NotFound(TocsinError):
+    """An id or a name that the store or the pack does not hold (the message says where
+    to find the right ones)."""
+
+
 class StoreError(TocsinError):
     """The database cannot be opened, migrated or written."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +18,7 @@ from tocsin.store.schema import (
     ingest_runs,
     quarantine,
     sources,
+    stories,
 )
 
 # When a document's own date is missing or untrusted, it is placed at its ingest time.
@@ -257,3 +258,38 @@ def latest_reviews(conn: Any, pack: str) -> dict[tuple[int, str, str, int], bool
         if key not in latest or (r.at, r.id) > latest[key][:2]:
             latest[key] = (r.at, r.id, r.verdict)
     return {key: verdict for key, (_, _, verdict) in latest.items()}
+
+
+def alert_trail(engine: Engine, evidence_ids: list[int], pack: str | None = None
+                ) -> list[dict[str, Any]]:
+    """The evidence behind an alert, oldest first: sentence, field, document (title, url,
+    time, language), source and grade, story and its origin and echo chain, and the
+    analysts' latest verdict."""
+    rows: list[Any] = []
+    with engine.connect() as conn:
+        verdicts = latest_reviews(conn, pack) if pack else {}
+        for start in range(0, len(evidence_ids), 900):
+            rows.extend(conn.execute(
+                sa.select(evidence.c.id, evidence.c.indicator, evidence.c.category,
+                          evidence.c.severity, evidence.c.polarity, evidence.c.start,
+                          evidence.c.end, documents.c.id.label("document_id"),
+                          documents.c.title, documents.c.url,
+                          evidence_sentence().label("sentence"), evidence.c.field,
+                          documents.c.published_at, documents.c.language,
+                          sources.c.name.label("source"), sources.c.grade,
+                          documents.c.story_id, stories.c.origin_name, stories.c.chain)
+                .join(documents, documents.c.id == evidence.c.document_id)
+                .join(sources, sources.c.id == documents.c.source_id)
+                .outerjoin(stories, stories.c.id == documents.c.story_id)
+                .where(evidence.c.id.in_(evidence_ids[start:start + 900]))))
+    rows.sort(key=lambda r: (r.published_at or datetime.min.replace(tzinfo=UTC), r.id))
+    return [{"evidence": r.id, "indicator": r.indicator, "category": r.category,
+             "severity": r.severity, "polarity": r.polarity, "sentence": r.sentence,
+             "field": r.field,
+             "document": r.document_id, "title": r.title, "url": r.url,
+             "published_at": r.published_at, "language": r.language, "source": r.source,
+             "grade": r.grade, "story": r.story_id, "origin": r.origin_name,
+             "review": verdicts.get((r.document_id, r.indicator, r.field, r.start)),
+             "chain": [f"{link['source']}" + (f" < {link['cites']}" if link.get("cites")
+                                              else "") for link in (r.chain or [])]}
+            for r in rows]

@@ -7,7 +7,7 @@ import os
 import sqlalchemy as sa
 from alembic import context
 
-from tocsin.store.schema import metadata
+from tocsin.store.schema import managed, metadata
 
 config = context.config
 target_metadata = metadata
@@ -17,6 +17,7 @@ def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
         context.configure(connection=connection, target_metadata=target_metadata,
+                          include_name=managed,
                           render_as_batch=connection.dialect.name == "sqlite")
         with context.begin_transaction():
             context.run_migrations()
@@ -27,6 +28,7 @@ def run_migrations_online() -> None:
     engine = sa.create_engine(url)
     with engine.connect() as conn:
         context.configure(connection=conn, target_metadata=target_metadata,
+                          include_name=managed,
                           render_as_batch=conn.dialect.name == "sqlite")
         with context.begin_transaction():
             context.run_migrations()
