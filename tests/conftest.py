@@ -56,3 +56,36 @@ def tocsin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pack_cache: Path) ->
                              catch_exceptions=False)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory, pack_cache: Path) -> Path:
+    """The demo registry and corpus ingested once for the whole session, through the
+    library (as `tocsin demo` does). Tests that change a store take `demo_store`."""
+    from tocsin.api import Tocsin, load
+
+    data = tmp_path_factory.mktemp("demo-session") / ".demo-data"
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("TOCSIN_DB", "TOCSIN_DATA_DIR", "TOCSIN_CONFIG", "TOCSIN_PACK",
+                     "TOCSIN_CHANNELS", "TOCSIN_WATCH"):
+            patch.delenv(name, raising=False)
+        settings = load(None, data_dir=data, cache_dir=pack_cache, deliver_wait=0)
+        with Tocsin(settings) as t:
+            t.demo()
+    return data
+
+
+@pytest.fixture
+def demo_store(demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+               pack_cache: Path) -> Path:
+    """A private copy of the session's demo store (its data dir), for a test that
+    changes it; TOCSIN_* settings cleared, the compiled pack shared."""
+    import shutil
+
+    for name in ("TOCSIN_DB", "TOCSIN_DATA_DIR", "TOCSIN_CONFIG", "TOCSIN_PACK",
+                 "TOCSIN_CHANNELS", "TOCSIN_WATCH"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TOCSIN_CACHE_DIR", str(pack_cache))
+    target = tmp_path / ".demo-data"
+    shutil.copytree(demo_dir, target)
+    return target

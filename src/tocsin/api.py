@@ -86,7 +86,7 @@ def analyze(text: str, *, title: str | None = None, language: str | None = None,
     entities, evidence, attributions. A text that cannot be a document (empty, no
     letters allowed by the limits...) raises :class:`tocsin.errors.InputError`.
     """
-    from tocsin.analyze import document_record
+    from tocsin.analysis import document_record
     from tocsin.errors import InputError
     from tocsin.model import RawItem, Rejection
 
@@ -118,7 +118,7 @@ class Analyzer:
                           else AttributionExtractor(SourceIndex([]), settings.languages))
 
     def one(self, item: Any) -> Document | Rejection:
-        from tocsin.analyze import analyze_one
+        from tocsin.analysis import analyze_one
 
         return analyze_one(item, self.stage, self.detector, self.extractor, self.store)
 

@@ -150,7 +150,7 @@ def analyze_command(
     = "",
 ) -> None:
     """Detect warning signs in files without storing them."""
-    from tocsin.analyze import document_record
+    from tocsin.analysis import document_record
     from tocsin.api import Analyzer, Tocsin
     from tocsin.model import Rejection
 
