@@ -279,7 +279,7 @@ def emit(rows: Sequence[Any], columns: Sequence[Col], fmt: Format | str,
     # --wide: as wide as the rows need (the terminal may wrap lines; no cell is cut)
     needed = sum(w for _, w in shown) + 3 * len(shown) + 1
     if wide and needed > out.width:
-        Console(file=out.file, width=needed, highlight=False, color_system=out.color_system,
+        Console(file=out.file, width=needed, highlight=False, color_system="auto",
                 force_terminal=out.is_terminal).print(table)
     else:
         out.print(table)
