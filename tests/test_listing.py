@@ -142,3 +142,17 @@ def test_show_lists_evidence_ids_with_their_sentences(demo_dir: Path) -> None:
     code, output = run(demo_dir, "show", str(piece["document"]))
     assert code == 0 and f"#{piece['id']} readiness" in output
     assert "tocsin review ID true|false" in output
+
+
+@pytest.mark.parametrize("columns", [80, 160])
+def test_the_board_shows_each_newest_sentence_whole(demo_dir: Path, width: object,
+                                                   columns: int) -> None:
+    width(columns)  # type: ignore[operator]
+    code, output = run(demo_dir, "board")
+    with tocsin.open_store(data_dir=demo_dir) as t:
+        newest = t.board().evidence
+    flowing = " ".join(output.split())  # the sentence wraps at words, nothing is cut
+    assert code == 0 and newest
+    for row in newest:
+        assert f"#{row['id']} " in output
+        assert " ".join(row["sentence"].split()) in flowing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -146,3 +147,30 @@ def test_xhtml_with_an_xml_declaration_keeps_its_publication_time(
     doc = text_stage.prepare(item)  # type: ignore[arg-type]
     assert not isinstance(doc, Rejection)
     assert doc.published_at == datetime(2024, 5, 6, 7, 0, tzinfo=UTC)
+
+
+def test_a_text_file_headline_is_its_title_and_its_file_time_its_date(
+        tmp_path: Path, text_stage: TextStage) -> None:
+    saved = datetime(2024, 11, 21, 9, 30, tzinfo=UTC)
+    article = tmp_path / "oreshnik.txt"
+    article.write_text("Russia fires a new intermediate-range missile at Dnipro\n\n"
+                       "The strike used a missile the Kremlin called Oreshnik.\n"
+                       "Officials said it carried no nuclear warhead.\n", encoding="utf-8")
+    wrapped = tmp_path / "wrapped.txt"  # hard-wrapped prose: its first line is no title
+    wrapped.write_text("The ministry said on Thursday that the drills near Kaliningrad\n"
+                       "would go ahead as planned.\n\nA second paragraph follows.\n",
+                       encoding="utf-8")
+    sentence = tmp_path / "sentence.txt"  # a first paragraph of one sentence: no title
+    sentence.write_text("The drills went ahead as planned.\n\nA second paragraph.\n",
+                        encoding="utf-8")
+    for path in (article, wrapped, sentence):
+        os.utime(path, (saved.timestamp(), saved.timestamp()))
+    docs = [text_stage.prepare(item) for p in (article, wrapped, sentence)
+            for item in items(p)]  # type: ignore[arg-type]
+    assert not any(isinstance(d, Rejection) for d in docs)
+    first, second, third = docs  # type: ignore[misc]
+    assert first.title == "Russia fires a new intermediate-range missile at Dnipro"
+    assert first.text.startswith("The strike used a missile")
+    assert first.published_at == saved and first.date_flag == "file-time"
+    assert second.title is None and second.text.startswith("The ministry said")
+    assert third.title is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console, Group
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -21,24 +22,22 @@ POLARITY_STYLE = {"asserted": "bold red", "denied": "green", "hypothetical": "ye
                   "reported": "cyan"}
 
 
-def _evidence_table(board: Board) -> Table:
-    table = Table(title="Newest evidence", expand=True)
-    table.add_column("time (UTC)", no_wrap=True)
-    table.add_column("source", max_width=18, overflow="ellipsis", no_wrap=True)
-    table.add_column("lang", no_wrap=True)
-    table.add_column("category", no_wrap=True)
-    table.add_column("polarity", no_wrap=True)
-    table.add_column("cred", no_wrap=True)
-    table.add_column("sentence", min_width=30, ratio=1, overflow="fold")
+def _evidence_lines(board: Board) -> Group:
+    """Newest evidence, two lines each: what and where, then the sentence (wrapped at
+    words at any width, never squeezed into a column)."""
+    lines: list[Text | Padding] = [Text("Newest evidence", style="bold")]
     for row in board.evidence:
         sentence = Text(row["sentence"] or "")
         for a, b in row["spans"]:
             sentence.stylize("bold magenta", a - row["start"], b - row["start"])
-        table.add_row(row["time"].strftime("%Y-%m-%d") if row["time"] else "",
-                      Text(row["source"]), Text(row["language"]), row["category"],
-                      Text(row["polarity"], style=POLARITY_STYLE.get(row["polarity"], "")),
-                      _credibility(board, row["id"]), sentence)
-    return table
+        when = row["time"].strftime("%Y-%m-%d %H:%M") if row["time"] else "?"
+        lines.append(Text.assemble(
+            (f"#{row['id']} ", "bold"), f"{when} · ", (row["source"], "cyan"),
+            f" ({row['language']}) · ", (row["category"], "bold"), " ",
+            (row["polarity"], POLARITY_STYLE.get(row["polarity"], "")), " · credibility ",
+            _credibility(board, row["id"])))
+        lines.append(Padding(sentence, (0, 0, 0, 4)))
+    return Group(*lines)
 
 
 def _credibility(board: Board, evidence_id: int) -> Text:
@@ -99,6 +98,6 @@ def render_board(board: Board, console: Console) -> None:
         console.print(days)
         console.print(per_source)
         if board.evidence:
-            console.print(_evidence_table(board))
+            console.print(_evidence_lines(board))
     else:
         console.print("The store is empty: ingest something with `tocsin ingest PATH`.")

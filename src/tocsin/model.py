@@ -28,6 +28,8 @@ class RawItem:
     external_id: str | None = None
     kind: str = "file"
     meta: dict[str, Any] = field(default_factory=dict)
+    # a file's modification time: the date of a page or text that gives none (flagged)
+    file_time: datetime | None = None
 
 
 @dataclass(slots=True)

@@ -15,6 +15,7 @@ import gzip
 import os
 import zlib
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -103,11 +104,11 @@ def read_file(path: Path, max_bytes: int,
     if not data:
         yield Rejection(origin, "empty", "the file is empty once decompressed", size=0)
         return
-    yield from read_bytes(data, origin, suffix, default_source)
+    yield from read_bytes(data, origin, suffix, default_source, _modified(path))
 
 
-def read_bytes(data: bytes, origin: str, suffix: str,
-               default_source: str = "") -> Iterator[RawItem | Rejection]:
+def read_bytes(data: bytes, origin: str, suffix: str, default_source: str = "",
+               file_time: datetime | None = None) -> Iterator[RawItem | Rejection]:
     if suffix in FEED_TYPES or (suffix not in KNOWN_TYPES and looks_like_feed(data)):
         yield from read_feed(data, origin, default_source)
         return
@@ -129,16 +130,39 @@ def read_bytes(data: bytes, origin: str, suffix: str,
     elif suffix in JSON_TYPES:
         yield from read_json_document(text, origin, default_source)
     elif suffix in HTML_TYPES:
-        yield RawItem(origin=origin, source=default_source, html=text, kind="html", meta=meta)
+        yield RawItem(origin=origin, source=default_source, html=text, kind="html", meta=meta,
+                      file_time=file_time)
     else:
-        title = None
-        if suffix in {".md", ".markdown"}:
-            # A Markdown file's leading "# heading" is its title.
-            first, _, rest = text.lstrip("\ufeff").lstrip().partition("\n")
-            if first.startswith("# ") and rest.strip():
-                title, text = first[2:].strip(), rest
+        title, text = headline(text, markdown=suffix in {".md", ".markdown"})
         yield RawItem(origin=origin, source=default_source, text=text, title=title,
-                      kind="text", meta=meta)
+                      kind="text", meta=meta, file_time=file_time)
+
+
+HEADLINE_CHARS = 200
+
+
+def headline(text: str, markdown: bool = False) -> tuple[str | None, str]:
+    """A text file's title and body. Markdown: a leading ``# heading``. Plain text: a
+    first line of at most 200 characters standing alone (a blank line after it) that does
+    not end as a sentence or a clause does (., ;), as a saved article starts."""
+    body = text.lstrip("\ufeff").lstrip()
+    first, _, rest = body.partition("\n")
+    first = first.strip()
+    if markdown:
+        if first.startswith("# ") and rest.strip():
+            return first[2:].strip(), rest
+        return None, text
+    if (first and len(first) <= HEADLINE_CHARS and rest.strip()
+            and not rest.split("\n", 1)[0].strip() and not first.endswith((".", ",", ";", ":"))):
+        return first, rest.lstrip("\n")
+    return None, text
+
+
+def _modified(path: Path) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except (OSError, OverflowError, ValueError):
+        return None
 
 
 class _Readable(Protocol):

@@ -7,7 +7,7 @@ import json
 import math
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -80,6 +80,11 @@ class TextStage:
             guess = self.languages.identify(text)
             language, confidence = guess.code, guess.confidence
         date = parse_published(published, now=self.now)
+        if date.flag == "missing" and item.file_time is not None:
+            # a file that gives no date is placed at its modification time, and says so
+            found = parse_published(item.file_time, now=self.now)
+            if found.value is not None:
+                date = replace(found, flag="file-time")
         return Document(
             doc_hash=document_hash(source, text),
             source=source,
