@@ -18,7 +18,6 @@ from rich.table import Table
 from rich.text import Text
 
 from tocsin.alerts.backtest import Backtest, backtest, read_timeline, replay
-from tocsin.alerts.chart import AlertMark, Milestone, write_chart
 from tocsin.alerts.engine import Draft
 from tocsin.alerts.feed import printable, render_atom
 from tocsin.alerts.store import (
@@ -133,6 +132,9 @@ def backtest_table(result: Backtest) -> Table:
 
 def run_backtest(context: Any, timeline: Path, watch_name: str | None, out_dir: Path,
                  window_days: int) -> list[tuple[Backtest, Path, Path]]:
+    # Imported here: matplotlib is heavy, and only this command draws.
+    from tocsin.alerts.chart import backtest_chart
+
     pack, watches = _watches(context, watch_name)
     categories = {i.category for i in pack.indicators}
     milestones = read_timeline(timeline, categories)
@@ -143,19 +145,8 @@ def run_backtest(context: Any, timeline: Path, watch_name: str | None, out_dir: 
             result = backtest(store.engine, pack, watch, milestones, window_days)
             png = out_dir / f"backtest-{watch.id}.png"
             html = out_dir / f"backtest-{watch.id}.html"
-            marks = [AlertMark(d.first_at, d.level, n, d in result.false_alerts)
-                     for n, d in enumerate(result.alerts, start=1)]
-            chart_milestones = [Milestone(o.milestone.day, o.milestone.title,
-                                          o.milestone.categories, o.caught)
-                                for o in result.outcomes]
-            rows = [{"date": o.milestone.day.isoformat(), "milestone": o.milestone.title,
-                     "categories": ", ".join(o.milestone.categories),
-                     "alert": f"{o.level} {o.alert_at:%Y-%m-%d %H:%M}"
-                     if o.alert_at else "missed" if o.covered else "not covered",
-                     "lead (h)": f"{o.lead_hours:+.1f}" if o.lead_hours is not None else ""}
-                    for o in result.outcomes]
-            write_chart(result.series, chart_milestones, marks, png=png, html=html,
-                        title=f"tocsin backtest: {watch.title or watch.id}", rows=rows)
+            backtest_chart(result, watch.levels, png=png, html=html,
+                           title=f"tocsin backtest: {watch.title or watch.id}")
             results.append((result, png, html))
     finally:
         store.close()
