@@ -53,7 +53,7 @@ KEY_COLUMNS = 2
 # Vertical stack, inches: title, summary, legend, badge rows, plot, date ticks, key rows.
 TITLE_H, SUMMARY_H, LEGEND_H = 0.34, 0.24, 0.30
 ROW_H, LANE_FOOT = 0.22, 0.14
-PLOT_H, TICKS_H, KEY_ROW_H, BOTTOM = 3.3, 0.40, 0.19, 0.12
+PLOT_H, TICKS_H, KEY_ROW_H, BOTTOM = 3.3, 0.40, 0.19, 0.2
 LEFT_IN, RIGHT_IN = 0.8, 1.25
 
 
