@@ -372,6 +372,10 @@ def test_backtest_writes_its_chart_and_a_line_per_milestone(
     assert (out / "backtest-russia-nato.png").read_bytes().startswith(b"\x89PNG\r\n")
     html = (out / "backtest-russia-nato.html").read_text("utf-8")
     assert "<html" in html.lower() and milestones[0]["title"] in html
+    # The chart follows the watch's levels (45 for warning), shows the summary figures,
+    # and its days say which indicators pushed the index.
+    assert "warning ≥ 45" in html and "<dt>median lead</dt>" in html
+    assert "top indicators: readiness." in html
 
 
 def test_backtest_alerts_every_milestone_within_a_day_of_its_first_report(

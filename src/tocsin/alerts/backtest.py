@@ -35,6 +35,7 @@ from tocsin.scoring.items import Item, first_document_time, last_document_time, 
 from tocsin.scoring.watch import Watch
 
 MAX_TIMELINE_BYTES = 5 * 1024 * 1024
+TOP_INDICATORS = 3  # per day, for the chart's tooltips
 
 
 class TimelineError(TocsinError):
@@ -87,6 +88,8 @@ class Backtest:
     false_alerts: list[Draft]
     quiet_days: int
     series: list[tuple[datetime, float]] = field(default_factory=list)
+    # bucket start -> the indicators above their usual range, strongest first (at most 3)
+    top_indicators: dict[datetime, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def false_per_30(self) -> float:
@@ -235,8 +238,12 @@ def backtest(engine: Engine, pack: Pack, watch: Watch, milestones: list[Mileston
     scorer = Scorer(watch, bucket="day", history_start=history)
     start = _midnight(span[0]) if span else None
     end = _midnight(span[-1]) if span else None
-    points = [(s.start, s.index) for s in series(scorer, items, start, end)] if span else []
-    return Backtest(watch.id, outcomes, drafts, false_alerts, len(quiet), points)
+    snapshots = series(scorer, items, start, end) if span else []
+    points = [(s.start, s.index) for s in snapshots]
+    tops = {s.start: tuple(i.indicator for i in s.indicators if i.excess > 0)[:TOP_INDICATORS]
+            for s in snapshots}
+    return Backtest(watch.id, outcomes, drafts, false_alerts, len(quiet), points,
+                    {at: names for at, names in tops.items() if names})
 
 
 def _first_document(items: list[Item], m: Milestone, low: datetime,

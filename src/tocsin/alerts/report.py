@@ -13,7 +13,7 @@ from tocsin.scoring.watch import Watch
 def run_backtest(engine: Any, pack: Pack, watches: list[Watch], timeline: Path, out_dir: Path,
                  window_days: int) -> list[tuple[Backtest, Path, Path]]:
     """Backtest each watch on ``timeline``; per watch the result and its PNG and HTML."""
-    from tocsin.alerts.chart import AlertMark, Milestone, write_chart
+    from tocsin.alerts.chart import backtest_chart  # matplotlib: only this draws
 
     categories = {i.category for i in pack.indicators}
     milestones = read_timeline(timeline, categories)
@@ -22,19 +22,8 @@ def run_backtest(engine: Any, pack: Pack, watches: list[Watch], timeline: Path, 
         result = backtest(engine, pack, watch, milestones, window_days)
         png = out_dir / f"backtest-{watch.id}.png"
         html = out_dir / f"backtest-{watch.id}.html"
-        marks = [AlertMark(d.first_at, d.level, n, d in result.false_alerts)
-                 for n, d in enumerate(result.alerts, start=1)]
-        chart_milestones = [Milestone(o.milestone.day, o.milestone.title,
-                                      o.milestone.categories, o.caught)
-                            for o in result.outcomes]
-        rows = [{"date": o.milestone.day.isoformat(), "milestone": o.milestone.title,
-                 "categories": ", ".join(o.milestone.categories),
-                 "alert": f"{o.level} {o.alert_at:%Y-%m-%d %H:%M}"
-                 if o.alert_at else "missed" if o.covered else "not covered",
-                 "lead (h)": f"{o.lead_hours:+.1f}" if o.lead_hours is not None else ""}
-                for o in result.outcomes]
-        write_chart(result.series, chart_milestones, marks, png=png, html=html,
-                    title=f"tocsin backtest: {watch.title or watch.id}", rows=rows)
+        backtest_chart(result, watch.levels, png=png, html=html,
+                       title=f"tocsin backtest: {watch.title or watch.id}")
         results.append((result, png, html))
     return results
 
