@@ -11,7 +11,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
-import sqlalchemy as sa
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -19,12 +18,12 @@ from rich.text import Text
 
 from tocsin.alerts.backtest import Backtest, backtest, read_timeline, replay
 from tocsin.alerts.chart import AlertMark, Milestone, write_chart
-from tocsin.alerts.engine import Draft
-from tocsin.alerts.feed import printable, render_atom
+from tocsin.alerts.engine import Draft, shown_index
+from tocsin.alerts.feed import index_number, level_name, printable, render_atom, standing
+from tocsin.alerts.notice import notices, row_level, row_rule_level
 from tocsin.alerts.store import (
     STATES,
     alert_live,
-    evidence_of,
     get_alert,
     list_alerts,
     move,
@@ -38,8 +37,7 @@ from tocsin.indicators.pack import load_pack
 from tocsin.scoring.index import Scorer, Snapshot, bucket_start, bucket_step, series
 from tocsin.scoring.items import first_document_time, load_items
 from tocsin.scoring.watch import Watch, load_watches, select
-from tocsin.store.queries import evidence_sentence, latest_reviews
-from tocsin.store.schema import documents, evidence, sources, stories
+from tocsin.store.queries import alert_trail
 
 
 class Format(StrEnum):
@@ -94,14 +92,20 @@ def _level_style(level: str | None) -> str:
     return {"critical": "bold red", "warning": "red", "watch": "yellow"}.get(level or "", "")
 
 
+def _level_cells(level: str | None, index: float, rule_level: str | None) -> list[Text | str]:
+    """The level, index and rule level columns of an alert row (README, "Levels")."""
+    return [Text(level_name(level), style=_level_style(level)), index_number(index),
+            Text(rule_level or "", style=_level_style(rule_level))]
+
+
 def draft_table(drafts: list[Draft], title: str) -> Table:
     table = Table(title=title)
-    for column in ("#", "at (UTC)", "watch", "level", "index", "categories", "rules",
-                   "evidence", "updates"):
+    for column in ("#", "at (UTC)", "watch", "level", "peak index", "rule level",
+                   "categories", "rules", "evidence", "updates"):
         table.add_column(column, overflow="fold")
     for n, d in enumerate(drafts, start=1):
         table.add_row(str(n), d.first_at.strftime("%Y-%m-%d %H:%M"), d.watch,
-                      Text(d.level, style=_level_style(d.level)), f"{d.index:.0f}",
+                      *_level_cells(d.level, d.index, d.rule_level),
                       ", ".join(d.categories), ", ".join(d.rules), str(len(d.evidence)),
                       str(len(d.events) - 1))
     return table
@@ -116,7 +120,8 @@ def backtest_table(result: Backtest) -> Table:
         table.add_row(
             o.milestone.day.isoformat(), Text(printable(o.milestone.title)),
             Text(", ".join(o.milestone.categories)),
-            Text(f"{o.level} {o.alert_at:%Y-%m-%d %H:%M}", style="green")
+            Text(f"{o.alert_at:%Y-%m-%d %H:%M} "
+                 f"{standing(o.level, o.index, o.rule_level, 'peak index')}", style="green")
             if o.alert_at else Text("missed", style="red") if o.covered
             else Text("not covered by the store", style="dim"),
             "yes" if o.on_day else "no", f"{lead:+.1f}" if lead is not None else "")
@@ -143,14 +148,15 @@ def run_backtest(context: Any, timeline: Path, watch_name: str | None, out_dir: 
             result = backtest(store.engine, pack, watch, milestones, window_days)
             png = out_dir / f"backtest-{watch.id}.png"
             html = out_dir / f"backtest-{watch.id}.html"
-            marks = [AlertMark(d.first_at, d.level, n, d in result.false_alerts)
+            marks = [AlertMark(d.first_at, level_name(d.level), n, d in result.false_alerts)
                      for n, d in enumerate(result.alerts, start=1)]
             chart_milestones = [Milestone(o.milestone.day, o.milestone.title,
                                           o.milestone.categories, o.caught)
                                 for o in result.outcomes]
             rows = [{"date": o.milestone.day.isoformat(), "milestone": o.milestone.title,
                      "categories": ", ".join(o.milestone.categories),
-                     "alert": f"{o.level} {o.alert_at:%Y-%m-%d %H:%M}"
+                     "alert": f"{o.alert_at:%Y-%m-%d %H:%M} "
+                              f"{standing(o.level, o.index, o.rule_level, 'peak index')}"
                      if o.alert_at else "missed" if o.covered else "not covered",
                      "lead (h)": f"{o.lead_hours:+.1f}" if o.lead_hours is not None else ""}
                     for o in result.outcomes]
@@ -222,8 +228,8 @@ def register(app: typer.Typer, out: Console, err: Console,
             top = [f"{s.indicator} {s.value:.2f} ({len(s.origins)} orig, z {s.anomaly:.1f})"
                    for s in snap.indicators[:3]]
             table.add_row(snap.start.strftime("%Y-%m-%d %H:%M"), snap.watch,
-                          f"{snap.index:.0f}", Text(snap.level or "",
-                                                    style=_level_style(snap.level)),
+                          index_number(snap.index), Text(level_name(snap.level),
+                                                         style=_level_style(snap.level)),
                           ", ".join(f"{c} {p:+.2f}" for c, p in snap.pulls.items()),
                           "\n".join(top))
         out.print(table)
@@ -244,29 +250,29 @@ def register(app: typer.Typer, out: Console, err: Console,
         try:
             store = context(ctx).store()
             rows = list_alerts(store.engine, watch, state, limit)
-            behind = evidence_of(store.engine, [r.id for r in rows])
+            shown = notices(store.engine, rows) if fmt != "table" else []
             store.close()
         except TocsinError as exc:
             fail(exc)
         if fmt == "jsonl":
-            for row in rows:
-                _line(out, payload(row, "state", behind[row.id]))
+            for notice in shown:
+                _line(out, notice)
             return
         if fmt == "atom":
-            feed = render_atom([payload(r, "state", behind[r.id]) for r in rows],
+            feed = render_atom(shown,
                                feed_id="urn:tocsin:alerts", title="tocsin alerts",
                                updated=max((r.updated_at for r in rows),
                                            default=datetime.now(UTC)))
             typer.echo(feed.decode("utf-8"), nl=False)
             return
         table = Table(title=f"{len(rows)} alerts")
-        for column in ("id", "first (UTC)", "last (UTC)", "watch", "level", "index",
-                       "state", "title"):
+        for column in ("id", "first (UTC)", "last (UTC)", "watch", "level", "peak index",
+                       "rule level", "state", "title"):
             table.add_column(column, overflow="fold")
         for r in rows:
             table.add_row(str(r.id), r.first_at.strftime("%Y-%m-%d %H:%M"),
                           r.last_at.strftime("%Y-%m-%d %H:%M"), r.watch,
-                          Text(r.level, style=_level_style(r.level)), f"{r.index:.0f}",
+                          *_level_cells(row_level(r), r.index, row_rule_level(r)),
                           r.state, Text(r.title))
         out.print(table)
 
@@ -285,7 +291,8 @@ def register(app: typer.Typer, out: Console, err: Console,
         try:
             store = context(ctx).store()
             data = get_alert(store.engine, alert_id)
-            trail = _trail(store.engine, data["links"], data["alert"].pack)
+            trail = alert_trail(store.engine, [x.evidence_id for x in data["links"]],
+                                data["alert"].pack)
             store.close()
         except TocsinError as exc:
             fail(exc)
@@ -302,9 +309,14 @@ def register(app: typer.Typer, out: Console, err: Console,
 
     def _move(ctx: typer.Context, alert_id: int, state: str, by: str, note: str) -> None:
         try:
-            store = context(ctx).store()
-            row = move(store.engine, alert_id, state, by, note)
-            store.close()
+            ctx_obj = context(ctx)
+            delivery = Delivery.from_settings(ctx_obj.settings, err)
+            store = ctx_obj.store()
+            try:  # the channels hear of it (the Atom feed's entry changes)
+                row = move(store.engine, alert_id, state, by, note, delivery.outbox(store))
+                delivery.run(store, budget=ctx_obj.settings.deliver_wait)
+            finally:
+                store.close()
         except TocsinError as exc:
             fail(exc)
         out.print(Text(f"alert {row.id} is now {row.state} ({by})"))
@@ -446,7 +458,9 @@ def print_backtest(out: Console, err: Console, results: list[tuple[Backtest, Pat
                             "categories": list(o.milestone.categories),
                             "alerted": o.caught, "on_day": o.on_day, "covered": o.covered,
                             "alert_at": o.alert_at.isoformat() if o.alert_at else None,
-                            "level": o.level, "first_document": o.first_document.isoformat()
+                            "level": o.level, "index": None if o.index is None
+                            else shown_index(o.index), "rule_level": o.rule_level,
+                            "first_document": o.first_document.isoformat()
                             if o.first_document else None,
                             "lead_hours": round(o.lead_hours, 1)
                             if o.lead_hours is not None else None})
@@ -460,44 +474,13 @@ def demo_timeline() -> Any:
     return resources.files("tocsin.demo").joinpath("timeline.yaml")
 
 
-def _trail(engine: Any, links: list[Any], pack: str | None = None) -> list[dict[str, Any]]:
-    """The evidence of an alert with its sentence, document, source, grade and story."""
-    ids = [link.evidence_id for link in links]
-    rows = []
-    with engine.connect() as conn:
-        verdicts = latest_reviews(conn, pack) if pack else {}
-        for start in range(0, len(ids), 900):
-            rows.extend(conn.execute(
-                sa.select(evidence.c.id, evidence.c.indicator, evidence.c.category,
-                          evidence.c.severity, evidence.c.polarity, evidence.c.start,
-                          evidence.c.end, documents.c.id.label("document_id"),
-                          documents.c.title, documents.c.url,
-                          evidence_sentence().label("sentence"), evidence.c.field,
-                          documents.c.published_at, documents.c.language,
-                          sources.c.name.label("source"), sources.c.grade,
-                          documents.c.story_id, stories.c.origin_name, stories.c.chain)
-                .join(documents, documents.c.id == evidence.c.document_id)
-                .join(sources, sources.c.id == documents.c.source_id)
-                .outerjoin(stories, stories.c.id == documents.c.story_id)
-                .where(evidence.c.id.in_(ids[start:start + 900]))))
-    rows.sort(key=lambda r: (r.published_at or datetime.min.replace(tzinfo=UTC), r.id))
-    return [{"evidence": r.id, "indicator": r.indicator, "category": r.category,
-             "severity": r.severity, "polarity": r.polarity, "sentence": r.sentence,
-             "field": r.field,
-             "document": r.document_id, "title": r.title, "url": r.url,
-             "published_at": r.published_at, "language": r.language, "source": r.source,
-             "grade": r.grade, "story": r.story_id, "origin": r.origin_name,
-             "review": verdicts.get((r.document_id, r.indicator, r.field, r.start)),
-             "chain": [f"{link['source']}" + (f" < {link['cites']}" if link.get("cites")
-                                              else "") for link in (r.chain or [])]}
-            for r in rows]
-
-
 def _render_alert(out: Console, row: Any, events: list[Any],
                   trail: list[dict[str, Any]], limit: int = 40) -> None:
+    level, rule_level = row_level(row), row_rule_level(row)
     out.print(Text(f"alert {row.id} · {row.watch} · ", style="bold")
-              + Text(f"{row.level}", style=_level_style(row.level))
-              + Text(f" · index {row.index:.0f} · {row.state}"))
+              + Text(standing(level, row.index, rule_level, "peak index"),
+                     style=_level_style(level))
+              + Text(f" · {row.state}"))
     out.print(Text(row.title))
     out.print(Text(f"from {row.first_at:%Y-%m-%d %H:%M} to {row.last_at:%Y-%m-%d %H:%M} UTC;"
                    f" categories: {', '.join(row.categories)}; rules: {', '.join(row.rules)}"))
@@ -506,8 +489,8 @@ def _render_alert(out: Console, row: Any, events: list[Any],
         out.print(Text(f"  - {reason}"))
     snap = row.snapshot or {}
     if snap:
-        out.print(Text(f"\nindex {snap.get('index')} at {snap.get('at')}, pulls by category:",
-                       style="bold"))
+        out.print(Text(f"\npeak index {index_number(row.index)} at {snap.get('at')} "
+                       f"({level_name(level)}), pulls by category:", style="bold"))
         for category, pull in (snap.get("pulls") or {}).items():
             out.print(Text(f"  {category:<15} {pull:+.3f}"))
         table = Table(show_header=True)
