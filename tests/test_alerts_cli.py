@@ -825,3 +825,27 @@ path = {json.dumps(str(feed_path))}
     printed = feedparser.parse(ok(run("alerts", "-f", "atom", "--limit", "1000")).stdout)
     [again] = [e for e in printed.entries if e.id == alert.id]
     assert again.title == entry.title and again.updated_parsed > before
+
+
+def test_alerts_stored_before_rule_levels_are_relevelled_without_notifications(
+        demo_copy: Store) -> None:
+    """A store from before migration 0009 holds one level per alert (its rules') and
+    events without rule levels: re-evaluation re-levels them and sends nothing."""
+    run = demo_copy.run
+    expected = lines(run("alerts", "-f", "jsonl", "--limit", "1000"))
+    store = open_store(demo_copy.url)
+    try:
+        with store.engine.begin() as conn:
+            conn.execute(sa.text("update alerts set level = rule_level, rule_level = null"))
+            conn.execute(sa.text("update alert_events set data = "
+                                 "json_remove(data, '$.rule_level')"))
+        owe(store.engine, datetime(2022, 1, 1, tzinfo=UTC))
+    finally:
+        store.close()
+    legacy = lines(run("alerts", "-f", "jsonl", "--limit", "1000"))
+    assert {a["level"] for a in legacy} == {a["rule_level"] for a in expected}
+    assert "0 raised, 0 updated, 0 withdrawn" in ok(run("realert")).stdout
+    again = lines(run("alerts", "-f", "jsonl", "--limit", "1000"))
+    def levels(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        return [(a["id"], a["level"], a["index"], a["rule_level"]) for a in rows]
+    assert levels(again) == levels(expected)
