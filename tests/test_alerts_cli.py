@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import shutil
 import socket
 from collections.abc import Iterator
@@ -18,18 +19,29 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import feedparser
 import pytest
 import sqlalchemy as sa
 import yaml
+from defusedxml.ElementTree import fromstring as safe_fromstring
 from typer.testing import CliRunner, Result
 
 from tests.conftest import CLI
 from tocsin.alerts.backtest import replay
-from tocsin.alerts.store import alert_live, list_alerts, owe, owed, review, review_counts
+from tocsin.alerts.store import (
+    alert_live,
+    evidence_of,
+    list_alerts,
+    owe,
+    owed,
+    review,
+    review_counts,
+)
 from tocsin.cli import app
 from tocsin.indicators.pack import load_pack
-from tocsin.scoring.watch import load_watches
+from tocsin.scoring.watch import level_rank, load_watches
 from tocsin.store.db import open_store
+from tocsin.store.queries import alert_trail
 from tocsin.store.schema import alert_events, alerts
 
 DEMO = Path(str(resources.files("tocsin.demo")))
@@ -208,10 +220,15 @@ def test_alerts_raised_live_at_once_are_the_alerts_replay_gives(demo: Store,
 def test_replay_jsonl_gives_every_field_of_the_contract(demo: Store) -> None:
     alerts = lines(demo.run("replay", "-f", "jsonl"))
     assert alerts
+    watch = load_watches(load_pack())["russia-nato"]
     for alert in alerts:
         assert datetime.fromisoformat(alert["at"]).utcoffset() == timedelta(0)
-        assert alert["watch"] == "russia-nato" and alert["level"] in LEVELS
-        assert isinstance(alert["index"], float) and 0 <= alert["index"] <= 100
+        assert alert["watch"] == "russia-nato" and alert["rule_level"] in LEVELS
+        assert isinstance(alert["index"], float) and 0 < alert["index"] <= 100
+        assert alert["level"] == watch.level_of(alert["index"])  # None below `watch`
+        assert alert["at"] <= alert["index_at"] <= alert["updated_at"]
+        assert all(e["index"] <= alert["index"] and e["rule_level"] in LEVELS
+                   for e in alert["events"])
         assert alert["categories"] and all(isinstance(c, str) for c in alert["categories"])
         assert alert["indicators"] and all(isinstance(i, str) for i in alert["indicators"])
         assert alert["evidence"] and all(type(e) is int for e in alert["evidence"])
@@ -577,26 +594,33 @@ def test_a_broken_channel_is_refused_before_anything_is_stored(tocsin: Any,
 
 
 def test_a_dismissed_alert_that_escalates_is_reopened(demo_copy: Store) -> None:
+    """Reopened when its level (the index's) or its rule level rises above what it was
+    when an analyst dismissed it."""
     run = demo_copy.run
-    warning = next(a for a in lines(run("alerts", "-f", "jsonl", "--limit", "100"))
-                   if a["level"] == "warning")
-    store = open_store(demo_copy.url)
-    try:  # as it stood when it was dismissed: still at the `watch` level
-        with store.engine.begin() as conn:
-            conn.execute(alerts.update().where(alerts.c.id == warning["id"])
-                         .values(level="watch"))
-    finally:
-        store.close()
-    ok(run("dismiss", str(warning["id"]), "--by", "ana", "--note", "noise"))
-    ok(run("realert", "--from", warning["at"][:10]))
-    shown = json.loads(ok(run("alert", str(warning["id"]), "-f", "json")).stdout)
-    assert shown["state"] == "new" and shown["level"] == "warning"
-    assert [e["kind"] for e in shown["events"]][-2:] == ["dismissed", "reopened"]
-    # dismissed at `warning`, it is not reopened while it stays at `warning`
-    ok(run("dismiss", str(warning["id"]), "--by", "ana", "--note", "still noise"))
-    ok(run("realert", "--from", warning["at"][:10]))
-    shown = json.loads(ok(run("alert", str(warning["id"]), "-f", "json")).stdout)
-    assert shown["state"] == "dismissed"
+    shown = lines(run("alerts", "-f", "jsonl", "--limit", "100"))
+    at_watch = next(a for a in shown if a["level"] == "watch")
+    early = next(a for a in shown if a["level"] is None and a["rule_level"] == "warning")
+    for alert, lower, rose in ((at_watch, {"level": ""}, "rose from below watch to watch"),
+                               (early, {"rule_level": "watch"},
+                                "rule level rose from watch to warning")):
+        store = open_store(demo_copy.url)
+        try:  # as it stood when it was dismissed: lower
+            with store.engine.begin() as conn:
+                conn.execute(alerts.update().where(alerts.c.id == alert["id"]).values(**lower))
+        finally:
+            store.close()
+        ok(run("dismiss", str(alert["id"]), "--by", "ana", "--note", "noise"))
+        ok(run("realert", "--from", alert["at"][:10]))
+        again = json.loads(ok(run("alert", str(alert["id"]), "-f", "json")).stdout)
+        assert again["state"] == "new", alert
+        assert (again["level"], again["rule_level"]) == (alert["level"], alert["rule_level"])
+        assert [e["kind"] for e in again["events"]][-2:] == ["dismissed", "reopened"]
+        assert again["events"][-1]["note"].startswith(rose)
+        # dismissed at what it is now, it is not reopened while it stays there
+        ok(run("dismiss", str(alert["id"]), "--by", "ana", "--note", "still noise"))
+        ok(run("realert", "--from", alert["at"][:10]))
+        again = json.loads(ok(run("alert", str(alert["id"]), "-f", "json")).stdout)
+        assert again["state"] == "dismissed"
 
 
 def test_documents_stored_by_a_killed_run_are_alerted_by_the_next_one(demo_copy: Store,
@@ -619,3 +643,213 @@ def test_documents_stored_by_a_killed_run_are_alerted_by_the_next_one(demo_copy:
                       encoding="utf-8")
     ok(run("ingest", str(benign)))
     assert stored(demo_copy) == expected
+
+
+# -- 19. one meaning for levels ----------------------------------------------------------
+#
+# An alert's level is what the watch's levels say of the index shown beside it (its
+# peak); what its rules asked for is its rule level, said beside it when higher.
+
+STANDING = re.compile(r"(below watch|watch|warning|critical) \((?:peak )?index ([\d.]+)\)"
+                      r"(?:, rule level (watch|warning|critical))?")
+
+
+def standing_of(text: str) -> tuple[str | None, float, str | None]:
+    found = STANDING.search(text)
+    assert found, text
+    level = None if found[1] == "below watch" else found[1]
+    return level, float(found[2]), found[3]
+
+
+@pytest.fixture(scope="module")
+def russia_nato() -> Any:
+    return load_watches(load_pack())["russia-nato"]
+
+
+def test_every_alert_shows_the_level_of_the_index_beside_it(demo: Store, chunked: Store,
+                                                            russia_nato: Any) -> None:
+    warning = russia_nato.levels["warning"]
+    rows = lines(demo.run("alerts", "-f", "jsonl", "--limit", "1000"))
+    assert len(rows) >= 15
+    for row in rows:
+        assert row["index"] > 0 and row["evidence"]
+        assert row["level"] == russia_nato.level_of(row["index"]), row
+        assert row["rule_level"] in LEVELS
+        if row["index"] < warning:
+            assert row["level"] not in ("warning", "critical"), row
+    # the demo's index never reaches `warning` (45): the warnings it rings are the rules'
+    assert {r["rule_level"] for r in rows} >= {"warning"}
+    assert {r["level"] for r in rows} <= {None, "watch"}
+    # the terminal line: each says the level of its own index, and why when a rule rang
+    # above it (the chunked store alerts on the terminal)
+    printed = [line for result in chunked.ingests for line in result.stderr.splitlines()
+               if line.startswith("ALERT #")]
+    assert len(printed) >= len(rows)
+    for line in printed:
+        level, index, rule_level = standing_of(line)
+        assert level == russia_nato.level_of(index), line
+        assert index > 0, line
+        if level is None:
+            assert rule_level is not None, line  # says why it rang below `watch`
+
+
+def test_an_alerts_header_and_body_give_the_same_peak_index(demo: Store) -> None:
+    for row in lines(demo.run("alerts", "-f", "jsonl", "--limit", "1000")):
+        text = ok(demo.run("alert", str(row["id"]), "--limit", "1")).stdout
+        header = text.splitlines()[0]
+        above = level_rank(row["rule_level"]) > level_rank(row["level"])
+        assert standing_of(header) == (row["level"], round(row["index"]),
+                                       row["rule_level"] if above else None)
+        body = re.search(r"peak index ([\d.]+) at (\S+) \(([a-z ]+)\), pulls", flat(text))
+        assert body, text
+        assert float(body[1]) == round(row["index"]) == standing_of(header)[1]
+        assert body[2] == row["index_at"]
+        full = json.loads(ok(demo.run("alert", str(row["id"]), "-f", "json")).stdout)
+        # the explanation is the peak's: same index, same moment, same level
+        assert full["snapshot"]["index"] == row["index"] == full["index"]
+        assert full["snapshot"]["at"] == row["index_at"]
+        assert full["snapshot"]["level"] == row["level"]
+        engine = [e for e in full["events"] if e["kind"] in ("raised", "updated")]
+        assert engine and all(e["index"] <= full["snapshot"]["index"] + 0.05 for e in engine)
+
+
+def test_every_output_of_an_alert_gives_the_same_level_and_index(
+        demo: Store, backtest: tuple[Path, Result]) -> None:
+    rows = {r["id"]: r for r in lines(demo.run("alerts", "-f", "jsonl", "--limit", "1000"))}
+
+    def triple(p: dict[str, Any]) -> tuple[Any, ...]:
+        return p["level"], p["index"], p["rule_level"]
+
+    # the JSONL channel (one run: each alert's final state once), the webhook's outbox
+    sent = [json.loads(line) for line in
+            (demo.path.parent / "alerts.jsonl").read_text("utf-8").splitlines()]
+    assert sent and all(triple(p) == triple(rows[p["id"]]) for p in sent)
+    store = open_store(demo.url)
+    try:
+        with store.engine.connect() as conn:
+            queued = [r.payload for r in conn.execute(sa.text("select payload from outbox"))]
+    finally:
+        store.close()
+    assert queued and all(triple(json.loads(p) if isinstance(p, str) else p)
+                          == triple(rows[(json.loads(p) if isinstance(p, str) else p)["id"]])
+                          for p in queued)
+    # the Atom feed `tocsin alerts -f atom` prints
+    feed = feedparser.parse(ok(demo.run("alerts", "-f", "atom", "--limit", "1000")).stdout)
+    assert not feed.bozo and len(feed.entries) == len(rows)
+    for entry in feed.entries:
+        row = rows[int(entry.id.rsplit(":", 1)[1])]
+        level, index, rule_level = standing_of(entry.title)
+        assert (level, index) == (row["level"], round(row["index"]))
+        assert rule_level in (None, row["rule_level"])
+        assert f"Index: {round(row['index'])} / 100" in entry.content[0].value
+    # the backtest reports the alert that caught each milestone as `tocsin alerts` does
+    *outcomes, _ = lines(backtest[1])
+    shown = {triple(r) for r in rows.values()}
+    assert outcomes and all(triple(o) in shown for o in outcomes if o["alerted"])
+
+
+# -- 20. what a notification carries ------------------------------------------------------
+
+def test_notifications_carry_the_strongest_evidence_with_sentence_source_grade_and_link(
+        demo: Store) -> None:
+    sent = [json.loads(line) for line in
+            (demo.path.parent / "alerts.jsonl").read_text("utf-8").splitlines()]
+    assert sent
+    for payload in sent:
+        full = json.loads(ok(demo.run("alert", str(payload["id"]), "-f", "json")).stdout)
+        trail = {t["evidence"]: t for t in full["trail"]}
+        carried = payload["trail"]
+        assert 0 < len(carried) == min(10, len(payload["evidence"]))
+        for item in carried:
+            known = trail[item["evidence"]]
+            assert item["sentence"] == " ".join(known["sentence"].split())
+            assert (item["source"], item["grade"]) == (known["source"], known["grade"])
+            assert item["url"] == known["url"] and item["url"].startswith("https://")
+        # strongest first: the best of each independent origin before a second of any
+        origins = [item["origin"] or item["source"] for item in carried]
+        distinct = len(set(origins))
+        assert len(set(origins[:distinct])) == distinct
+        severities = [item["severity"] for item in carried[:distinct]]
+        assert severities == sorted(severities, reverse=True)
+
+
+def test_the_alert_trail_is_one_store_query(demo: Store) -> None:
+    """`tocsin alert` and the notifications read the same trail (store.queries)."""
+    store = open_store(demo.url)
+    try:
+        [row] = list_alerts(store.engine, limit=1)
+        ids = evidence_of(store.engine, [row.id])[row.id]
+        trail = alert_trail(store.engine, ids, row.pack)
+    finally:
+        store.close()
+    shown = json.loads(ok(demo.run("alert", str(row.id), "-f", "json")).stdout)["trail"]
+    assert [t["evidence"] for t in trail] == [t["evidence"] for t in shown]
+    assert [t["sentence"] for t in trail] == [t["sentence"] for t in shown]
+
+
+# -- 21. the Atom feed follows the lifecycle -----------------------------------------------
+
+def test_the_atom_feed_links_alerts_and_shows_lifecycle_moves(demo_copy: Store) -> None:
+    feed_path = demo_copy.path / "feed" / "alerts.atom"
+    (demo_copy.path / "tocsin.toml").write_text(f"""
+[[tocsin.channels]]
+kind = "atom"
+path = {json.dumps(str(feed_path))}
+""", encoding="utf-8")
+    run = demo_copy.run
+    printed = feedparser.parse(ok(run("alerts", "-f", "atom", "--limit", "1000")).stdout)
+    assert not printed.bozo, printed.bozo_exception
+    assert any(link.rel == "self" for link in printed.feed.links)
+    for entry in printed.entries:  # every demo document has a URL: each entry links one
+        assert entry.link.startswith("https://")
+        assert [x.href for x in entry.links if x.rel == "alternate"] == [entry.link]
+    alert = printed.entries[0]
+    alert_id = alert.id.rsplit(":", 1)[1]
+    before = alert.updated_parsed
+
+    ok(run("ack", alert_id, "--by", "ana"))
+    feed = feedparser.parse(feed_path.read_bytes())
+    assert not feed.bozo, feed.bozo_exception
+    assert [x.rel for x in feed.feed.links] == ["self"]
+    # (feedparser folds file:/// to file://: read the link as written)
+    [self_link] = safe_fromstring(feed_path.read_bytes()).findall(
+        "{http://www.w3.org/2005/Atom}link")
+    assert self_link.get("href") == feed_path.resolve().as_uri()
+    [entry] = feed.entries
+    assert entry.id == alert.id and entry.title.startswith("[acknowledged] ")
+    assert entry.link == alert.link
+
+    ok(run("dismiss", alert_id, "--by", "ana", "--note", "old news"))
+    feed = feedparser.parse(feed_path.read_bytes())
+    [entry] = feed.entries
+    assert entry.title.startswith("[dismissed] ") and entry.title[12:] == alert.title
+    assert entry.updated_parsed > before
+    assert "dismissed by ana" in entry.content[0].value and "old news" in entry.content[0].value
+    # what `tocsin alerts -f atom` prints says the same
+    printed = feedparser.parse(ok(run("alerts", "-f", "atom", "--limit", "1000")).stdout)
+    [again] = [e for e in printed.entries if e.id == alert.id]
+    assert again.title == entry.title and again.updated_parsed > before
+
+
+def test_alerts_stored_before_rule_levels_are_relevelled_without_notifications(
+        demo_copy: Store) -> None:
+    """A store from before migration 0010 holds one level per alert (its rules') and
+    events without rule levels: re-evaluation re-levels them and sends nothing."""
+    run = demo_copy.run
+    expected = lines(run("alerts", "-f", "jsonl", "--limit", "1000"))
+    store = open_store(demo_copy.url)
+    try:
+        with store.engine.begin() as conn:
+            conn.execute(sa.text("update alerts set level = rule_level, rule_level = null"))
+            conn.execute(sa.text("update alert_events set data = "
+                                 "json_remove(data, '$.rule_level')"))
+        owe(store.engine, datetime(2022, 1, 1, tzinfo=UTC))
+    finally:
+        store.close()
+    legacy = lines(run("alerts", "-f", "jsonl", "--limit", "1000"))
+    assert {a["level"] for a in legacy} == {a["rule_level"] for a in expected}
+    assert "0 raised, 0 updated, 0 withdrawn" in ok(run("realert")).stdout
+    again = lines(run("alerts", "-f", "jsonl", "--limit", "1000"))
+    def levels(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        return [(a["id"], a["level"], a["index"], a["rule_level"]) for a in rows]
+    assert levels(again) == levels(expected)

@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import feedparser
 import pytest
 from aiosmtpd.controller import Controller
 from defusedxml.ElementTree import fromstring as safe_fromstring
@@ -26,6 +27,7 @@ from rich.console import Console
 
 from tocsin.alerts.channels import ChannelConfig, backoff_delay, make_channels
 from tocsin.alerts.feed import ATOM_NS, render_atom
+from tocsin.alerts.notice import safe_url, strongest
 from tocsin.alerts.outbox import Outbox, PassReport
 from tocsin.errors import ConfigError
 from tocsin.store import outbox as table
@@ -366,12 +368,50 @@ def test_smtp_sends_subject_and_body_without_header_injection(tmp_path: Path) ->
     [(rcpt, raw)] = mailbox.messages
     assert rcpt == ["duty@example.org"]
     message = message_from_bytes(raw, policy=default_policy)
-    assert message["Subject"] == "[tocsin] warning russia-nato: Hello Bcc: x@y"
+    assert message["Subject"] == "[tocsin] russia-nato warning (index 63): Hello Bcc: x@y"
     assert message["Bcc"] is None
     body = message.get_content()
-    for expected in ("Index: 63 / 100", "Categories: posture", "Indicators: exercise",
-                     "Rules: r-posture-1", "Evidence: 7, 8", "2026-11-25T10:00:00+00:00"):
+    for expected in ("Index: 63 / 100", "Level: warning", "Categories: posture",
+                     "Indicators: exercise", "Rules: r-posture-1", "Evidence: 7, 8",
+                     "2026-11-25T10:00:00+00:00"):
         assert expected in body
+
+
+TRAIL = [
+    {"evidence": 7, "indicator": "exercise.nuclear", "polarity": "asserted", "severity": 4,
+     "sentence": "Russia began drills of its non-strategic nuclear forces.",
+     "source": "Northgate Wire", "grade": "B", "origin": "Northgate Wire", "document": 70,
+     "title": "Drills", "url": "https://northgate.example/drills",
+     "published_at": "2026-11-25T09:00:00+00:00"},
+    {"evidence": 8, "indicator": "exercise.nuclear", "polarity": "reported", "severity": 4,
+     "sentence": "Drills \x1b[31mbegan\r\nBcc: evil@x.example", "source": "Вестник\u202e",
+     "grade": "C", "origin": "Вестник", "document": 71, "title": "Учения", "url": None,
+     "published_at": "2026-11-25T09:30:00+00:00"},
+]
+
+
+def test_an_email_carries_each_piece_of_evidence_sentence_source_grade_and_link(
+        tmp_path: Path) -> None:
+    mailbox = Mailbox()
+    with smtp_server(mailbox) as port:
+        send(tmp_path, [mail_channel(port)], alert(evidence=[7, 8, 9], trail=TRAIL,
+                                                   level=None, index=3.2,
+                                                   rule_level="warning"))
+    [(_, raw)] = mailbox.messages
+    message = message_from_bytes(raw, policy=default_policy)
+    # a rule rang above what the index says: the subject says both
+    assert message["Subject"] == ("[tocsin] russia-nato below watch (index 3), rule level "
+                                  "warning: Drills near the border")
+    assert message["Bcc"] is None
+    body = message.get_content()
+    assert "Evidence (2 strongest of 3, each origin's best first):" in body
+    assert "1. Northgate Wire (grade B), 2026-11-25T09:00:00+00:00" in body
+    assert "Russia began drills of its non-strategic nuclear forces." in body
+    assert "   https://northgate.example/drills" in body
+    assert "2. Вестник (grade C)" in body and "document 71: Учения" in body
+    assert "\x1b" not in body and "\u202e" not in body
+    assert "\nBcc:" not in body  # the sentence stays on its line
+    assert "... and 1 more (`tocsin alert 12`)" in body
 
 
 def test_smtp_retries_a_temporary_refusal(tmp_path: Path) -> None:
@@ -427,7 +467,7 @@ def test_atom_keeps_one_entry_per_alert_newest_first(tmp_path: Path) -> None:
     assert sum(sent.report.delivered.values()) == 3
     entries = atom_entries(path)
     assert [e.findtext(f"{A}id") for e in entries] == ["urn:tocsin:alert:1", "urn:tocsin:alert:2"]
-    assert entries[0].findtext(f"{A}title") == "critical russia-nato: first, worse"
+    assert entries[0].findtext(f"{A}title") == "russia-nato critical (index 63): first, worse"
     assert entries[0].findtext(f"{A}updated") == "2026-11-25T11:30:00Z"
     assert entries[0].findtext(f"{A}published") == "2026-11-25T10:00:00Z"
     assert entries[0].find(f"{A}category").get("term") == "posture"
@@ -440,7 +480,7 @@ def test_atom_escapes_markup_and_round_trips_text(tmp_path: Path) -> None:
          alert(title=title, summary="a < b && c\x00"))
     assert b"<script>" not in path.read_bytes()
     [entry] = atom_entries(path)
-    assert entry.findtext(f"{A}title") == f"warning russia-nato: {title}"
+    assert entry.findtext(f"{A}title") == f"russia-nato warning (index 63): {title}"
     assert entry.findtext(f"{A}summary") == "a < b && c"
     assert title in entry.findtext(f"{A}content")
 
@@ -473,8 +513,15 @@ def test_terminal_prints_markup_literally_and_strips_escapes() -> None:
     terminal.send(alert(title="[red]x[/red] \x1b[2Jgone"), "")
     printed = out.getvalue()
     assert printed.strip() == (
-        "ALERT #12 warning russia-nato index 63 · raised · [red]x[/red] [2Jgone")
+        "ALERT #12 russia-nato warning (index 63) · raised · [red]x[/red] [2Jgone")
     assert "\x1b" not in printed
+    out.truncate(0)
+    out.seek(0)
+    terminal.send(alert(level=None, index=0.04, rule_level="warning"), "")
+    # below the watch's `watch` level, a rule asked for warning: the line says so; and an
+    # index above 0 never reads 0
+    assert out.getvalue().strip() == ("ALERT #12 russia-nato below watch (index 0.1), rule "
+                                      "level warning · raised · Drills near the border")
 
 
 # -- routing and configuration ------------------------------------------------------------
@@ -517,7 +564,68 @@ def test_atom_strips_what_xml_forbids_wherever_it_comes_from(tmp_path: Path) -> 
                       categories=["c\ufffe"]))
     assert sent.rows[0].state == "delivered", sent.rows[0].last_error
     [entry] = atom_entries(path)
-    assert entry.findtext(f"{A}title") == "warning w: abc"
+    assert entry.findtext(f"{A}title") == "w warning (index 63): abc"
     assert entry.findtext(f"{A}summary") == "xy"
     feed = render_atom([], feed_id="urn:x", title="t\uffff\x01", updated=datetime.now(UTC))
     assert safe_fromstring(feed).findtext(f"{A}title") == "t"
+
+
+def test_atom_links_the_alert_and_the_feed_as_configured(tmp_path: Path) -> None:
+    path = tmp_path / "feed.xml"
+    config = ChannelConfig(kind="atom", path=path, feed_url="https://desk.example/alerts.atom",
+                           alert_url="https://desk.example/alerts/{id}")
+    send(tmp_path, [config], alert(trail=TRAIL))
+    feed = feedparser.parse(path.read_bytes())
+    assert not feed.bozo, feed.bozo_exception
+    assert [(x.rel, x.href) for x in feed.feed.links] == [
+        ("self", "https://desk.example/alerts.atom")]
+    [entry] = feed.entries
+    assert entry.link == "https://desk.example/alerts/12"
+    assert [x.href for x in entry.links if x.rel == "related"] == [
+        "https://northgate.example/drills"]
+
+
+def test_atom_links_only_plain_web_addresses(tmp_path: Path) -> None:
+    path = tmp_path / "feed.xml"
+    hostile = [dict(TRAIL[0], url=url) for url in (
+        "javascript:alert(1)", "data:text/html,x", "https://a.example/\x00x",
+        "https://a.example/ x", "file:///etc/passwd")]
+    send(tmp_path, [ChannelConfig(kind="atom", path=path)],
+         alert(trail=[*hostile, TRAIL[0]]))
+    feed = feedparser.parse(path.read_bytes())
+    [entry] = feed.entries
+    assert [x.href for x in entry.links] == ["https://northgate.example/drills"]
+    # with no link configured, the self link is the file
+    assert safe_fromstring(path.read_bytes()).find(f"{A}link").get("href") == path.as_uri()
+
+
+@pytest.mark.parametrize(("settings", "message"), [
+    ({"kind": "atom", "path": "f.xml", "feed_url": "javascript:x"}, "feed_url must be"),
+    ({"kind": "atom", "path": "f.xml", "alert_url": "https://x.example/a"}, "needs {id}"),
+    ({"kind": "jsonl", "path": "f.jsonl", "alert_url": "https://x.example/{id}"},
+     "does not apply"),
+])
+def test_atom_link_settings_are_checked(settings: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        ChannelConfig.model_validate(settings)
+
+
+def test_the_strongest_evidence_comes_first_each_origin_once_before_any_twice() -> None:
+    def piece(n: int, origin: str, severity: int, grade: str,
+              polarity: str = "asserted") -> dict[str, Any]:
+        return {"evidence": n, "origin": origin, "severity": severity, "grade": grade,
+                "polarity": polarity, "published_at": datetime(2024, 1, 1, n, tzinfo=UTC)}
+
+    trail = [piece(1, "wire", 5, "B"), piece(2, "wire", 5, "A"), piece(3, "paper", 3, "C"),
+             piece(4, "blog", 5, "B", "hypothetical"), piece(5, "wire", 4, "A")]
+    assert [t["evidence"] for t in strongest(trail)] == [2, 4, 3, 1, 5]
+    assert [t["evidence"] for t in strongest(trail, 2)] == [2, 4]
+
+
+@pytest.mark.parametrize(("url", "kept"), [
+    ("https://a.example/x?y=1", True), ("http://a.example", True),
+    ("javascript:alert(1)", False), ("https:///nohost", False), ("ftp://a.example/", False),
+    ("https://a.example/\u202ex", False), (None, False), ("https://a.example/a b", False),
+])
+def test_only_plain_http_links_leave_in_a_notification(url: str | None, kept: bool) -> None:
+    assert safe_url(url) == (url if kept else None)

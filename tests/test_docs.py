@@ -29,3 +29,10 @@ def test_every_setting_is_in_the_readme() -> None:
     names += [f"limits.{n}" for n in Limits.model_fields]
     names += [f"fetch.{n}" for n in Fetch.model_fields]
     assert [n for n in names if f"`{n}`" not in README] == []
+
+
+def test_every_channel_setting_is_in_the_readme() -> None:
+    from tocsin.alerts.channels import ChannelConfig
+
+    assert [n for n in ChannelConfig.model_fields
+            if n not in ("queue_size",) and f"`{n}`" not in README] == []

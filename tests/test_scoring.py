@@ -353,6 +353,60 @@ def test_cooldown_counts_from_the_last_activity_of_the_open_alert() -> None:
     assert alert.last_at - alert.first_at == 8 * DAY
 
 
+# -- 6b. levels: one definition ----------------------------------------------------------
+
+def test_an_alert_shows_its_peak_index_the_level_of_that_index_and_its_rules_level_apart(
+        ) -> None:
+    """A confirmed severe indicator rings while the index is low: the alert's level is
+    what the index says (none below `watch`), the rule's `warning` is its rule level; as
+    more origins and categories join, the alert takes the peak and the peak's level."""
+    watch = small_watch(cooldown_hours=72, rules=[CONFIRMED])
+    make = Maker()
+    first = [make(origin=f"source:{o}") for o in "ab"]
+    later = T0 + timedelta(hours=3)
+    more = [make(indicator, origin=f"source:{o}", time=later, grade="A")
+            for indicator in ("readiness.alert-raised", "doctrine.revision",
+                              "deployment.nuclear-weapons", "test.nuclear-explosive")
+            for o in "cdef"]
+    [alert] = run(watch, first + more, history_start=WARM)
+    raised = alert.events[0]
+    assert raised.level is None and raised.index < watch.levels["watch"]
+    assert raised.rule_level == "warning"
+    peak = scored(watch, first + more, later, history_start=WARM)
+    assert alert.index == peak.index > raised.index
+    assert alert.index_at == later and alert.peak == peak.to_json()
+    assert alert.level == watch.level_of(alert.index) == peak.level is not None
+    assert alert.rule_level == "warning"
+    assert [e.kind for e in alert.events] == ["raised", "updated"]  # the level rose
+    assert all(e.level == watch.level_of(e.index) for e in alert.events)
+    assert alert.to_json()["index"] == round(peak.index, 1)
+
+
+def test_a_spike_within_the_usual_range_rings_nothing() -> None:
+    """An anomaly the band still calls usual adds nothing to the index: no alert that
+    would read "index 0"."""
+    make = Maker()
+    items = [make()]
+    usual = {"band": 2.0}  # two spreads above the median are still usual
+    [score] = scored(small_watch(baseline=usual), items, history_start=WARM).indicators
+    assert score.excess == 0 and score.anomaly > 0
+    spike = {"id": "spike", "kind": "spike", "level": "watch", "min_anomaly": score.anomaly,
+             "min_value": 0.01, "min_origins": 1}
+    assert run(small_watch(rules=[spike], baseline=usual), items, history_start=WARM) == []
+    # and with more than the usual range, it rings, with an index above 0
+    wide = small_watch(rules=[spike], baseline={"band": 0.0})
+    [alert] = run(wide, items, history_start=WARM)
+    assert alert.index > 0
+
+
+def test_a_rule_never_rings_on_a_category_the_index_does_not_count() -> None:
+    silent = small_watch(rules=[CONFIRMED], categories={"readiness": {"weight": 0}})
+    make = Maker()
+    items = [make(origin=f"source:{o}") for o in "abc"]
+    assert run(silent, items, history_start=WARM) == []
+    assert len(run(small_watch(rules=[CONFIRMED]), items, history_start=WARM)) == 1
+
+
 def test_the_scorer_refuses_items_out_of_time_order(watch: Watch) -> None:
     make = Maker()
     scorer = Scorer(watch)

@@ -402,49 +402,55 @@ class Tocsin:
     # alerts ------------------------------------------------------------------
     def alerts(self, watch: str | None = None, state: str | None = None,
                limit: int = 50) -> list[dict[str, Any]]:
-        """Alerts newest first, each as the payload channels receive (``event: state``)."""
-        from tocsin.alerts.store import STATES, evidence_of, list_alerts, payload
+        """Alerts newest first, each as the payload channels receive (``event: state``):
+        level, peak index, rule level, lifecycle and the strongest evidence."""
+        from tocsin.alerts.notice import notices
+        from tocsin.alerts.store import STATES, list_alerts
 
         if watch:
             self.watches(watch)
         if state is not None and state not in (*STATES, "withdrawn"):
             raise TocsinError(f"no state {state!r}; choose among {', '.join(STATES)}, "
                               "withdrawn")
-        rows = list_alerts(self.engine, watch, state, limit)
-        behind = evidence_of(self.engine, [r.id for r in rows])
-        return [payload(r, "state", behind[r.id]) for r in rows]
+        return notices(self.engine, list_alerts(self.engine, watch, state, limit))
 
     def alert(self, alert_id: int) -> dict[str, Any]:
         """One alert: its payload, why it rang (reasons, snapshot), its evidence trail
         (sentence, document, source, grade, story, review) and its lifecycle events."""
-        from tocsin.alerts.store import AlertError, get_alert, payload
-        from tocsin.store.queries import alert_trail
+        from tocsin.alerts.notice import payload
+        from tocsin.alerts.store import AlertError, get_alert
+        from tocsin.store.queries import alert_trail, last_moves
 
         try:
             data = get_alert(self.engine, alert_id)
         except AlertError as exc:
             raise NotFound(f"{exc}; see `tocsin alerts`") from exc
         row = data["alert"]
-        body = payload(row, "state", sorted(link.evidence_id for link in data["links"]))
-        body |= {"reasons": row.reasons, "snapshot": row.snapshot,
-                 "trail": alert_trail(self.engine, [link.evidence_id for link in data["links"]],
-                                      row.pack),
+        ids = sorted(link.evidence_id for link in data["links"])
+        trail = alert_trail(self.engine, ids, row.pack)
+        body = payload(row, "state", ids, trail, last_moves(self.engine, [row.id]).get(row.id))
+        body |= {"reasons": row.reasons, "snapshot": row.snapshot, "trail": trail,
                  "events": [{"at": e.at, "kind": e.kind, "level": e.level, "index": e.index,
                              "by": e.by, "note": e.note} for e in data["events"]]}
         return body
 
     def move(self, alert_id: int, state: str, by: str | None = None, note: str = ""
              ) -> dict[str, Any]:
-        """Acknowledge, confirm or dismiss an alert (kept in its lifecycle)."""
+        """Acknowledge, confirm or dismiss an alert (kept in its lifecycle); the channels
+        hear of it through the outbox (the Atom feed's entry changes)."""
         from tocsin.alerts.store import AlertError, move
 
+        delivery = self._delivery()
         try:
-            row = move(self.engine, alert_id, state, by or user_name(), note)
+            row = move(self.engine, alert_id, state, by or user_name(), note,
+                       delivery.outbox(self.store))
         except AlertError as exc:
             if "no alert" in str(exc):
                 raise NotFound(f"{exc}; see `tocsin alerts`") from exc
             raise
-        return {"id": row.id, "state": row.state, "level": row.level, "index": row.index}
+        delivery.run(self.store, budget=self.settings.deliver_wait)
+        return {"id": row.id, "state": row.state, "level": row.level or None,
+                "index": row.index}
 
     def ack(self, alert_id: int, by: str | None = None, note: str = "") -> dict[str, Any]:
         return self.move(alert_id, "acknowledged", by, note)

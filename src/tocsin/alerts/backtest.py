@@ -52,9 +52,15 @@ class Milestone:
 
 @dataclass
 class Outcome:
+    """What a milestone got: the first alert activity about it (``alert_at``), and the
+    alert it belongs to, as `tocsin alerts` shows it: its level (None below ``watch``),
+    peak index and rule level."""
+
     milestone: Milestone
     alert_at: datetime | None = None
     level: str | None = None
+    index: float | None = None
+    rule_level: str | None = None
     first_document: datetime | None = None
     covered: bool = True  # the store holds documents of the milestone's days
 
@@ -222,7 +228,8 @@ def backtest(engine: Engine, pack: Pack, watch: Watch, milestones: list[Mileston
                 if low <= event.at < high and relevant and (
                         outcome.alert_at is None or event.at < outcome.alert_at):
                     outcome.alert_at = event.at
-                    outcome.level = event.level
+                    outcome.level, outcome.index = draft.level, draft.index
+                    outcome.rule_level = draft.rule_level
         outcomes.append(outcome)
     busy = {m.day + timedelta(days=k) for m in milestones
             for k in range(-window_days, window_days + 1)}

@@ -42,18 +42,21 @@ from tocsin.alerts.feed import (
     describe,
     headline,
     index_text,
+    level_name,
     plain,
     read_atom,
     render_atom,
+    state_tag,
 )
 from tocsin.errors import ConfigError
 from tocsin.netguard import BlockedURL, guarded_request
+from tocsin.scoring.watch import level_rank
 
 MAX_BACKOFF = 3600.0  # seconds; the outbox retries across runs, so waits may be long
 ATOM_ENTRIES = 200
 _LINE_BREAKS = re.compile("[\x85\u2028\u2029]")
 _QUEUED = {"timeout", "retries", "backoff", "queue_size"}
-_APPLIES = {"terminal": set(), "jsonl": {"path"}, "atom": {"path"},
+_APPLIES = {"terminal": set(), "jsonl": {"path"}, "atom": {"path", "feed_url", "alert_url"},
             "webhook": {"url", "secret", "secret_env"} | _QUEUED,
             "smtp": {"host", "port", "sender", "recipients", "starttls", "username",
                      "password_env"} | _QUEUED}
@@ -79,6 +82,8 @@ class ChannelConfig(BaseModel):
     starttls: bool = False
     username: str | None = None
     password_env: str | None = None
+    feed_url: str | None = None  # atom: where the feed is served (its rel="self" link)
+    alert_url: str | None = None  # atom: each entry's link, "{id}" replaced by the alert id
     timeout: float = Field(default=10.0, gt=0)
     retries: int = Field(default=8, ge=0)
     backoff: float = Field(default=30.0, ge=0)  # seconds before the first retry, doubling
@@ -93,6 +98,17 @@ class ChannelConfig(BaseModel):
             raise ValueError(f"url is not a valid URL: {exc}") from None
         if value is not None and (url.scheme not in ("http", "https") or not url.host):
             raise ValueError("url must be an http:// or https:// URL with a host")
+        return value
+
+    @field_validator("feed_url", "alert_url")
+    @classmethod
+    def _link(cls, value: str | None, info: Any) -> str | None:
+        if value is None:
+            return value
+        if not re.match(r"https?://[^\s/]+\S*\Z", value, re.IGNORECASE):
+            raise ValueError(f"{info.field_name} must be an http:// or https:// URL")
+        if info.field_name == "alert_url" and "{id}" not in value:
+            raise ValueError("alert_url needs {id} where the alert id goes")
         return value
 
     @model_validator(mode="after")
@@ -174,17 +190,27 @@ class Terminal(Channel):
 
     def deliver(self, payload: dict[str, Any], delivery: str, timeout: float) -> None:
         p = payload
-        level = plain(p.get("level"), limit=40)
-        style = self.STYLES.get(level, "")
+        level, rule_level = p.get("level"), p.get("rule_level")
+        index_style = self.STYLES.get(level_name(level), "")
+        # a rule rang above what the index says: the line says so, in the rule's colour
+        early = _rank(rule_level) > _rank(level)
+        style = self.STYLES.get(str(rule_level), "") if early else index_style
+        pieces = [Text("ALERT ", style=f"bold {style}".strip()),
+                  Text(f"#{plain(p.get('id'), limit=20)} {state_tag(p)}"
+                       f"{plain(p.get('watch'), limit=80)} "),
+                  Text(level_name(level), style=index_style),
+                  Text(f" (index {index_text(p)})")]
+        if early:
+            pieces.append(Text(f", rule level {plain(rule_level, limit=20)}", style=style))
         # Text pieces, never markup: "[red]" in a headline prints as written.
         self.console.print(Text.assemble(
-            Text("ALERT ", style=f"bold {style}".strip()),
-            Text(f"#{plain(p.get('id'), limit=20)} "),
-            Text(level, style=style),
-            Text(f" {plain(p.get('watch'), limit=80)} index {index_text(p)}"
-                 f" · {plain(p.get('event'), limit=20)} · "),
+            *pieces, Text(f" · {plain(p.get('event'), limit=20)} · "),
             Text(plain(p.get("title"), limit=300)),
         ), highlight=False, soft_wrap=True)
+
+
+def _rank(level: object) -> int:
+    return level_rank(level) if isinstance(level, str) else 0
 
 
 class Jsonl(Channel):
@@ -208,7 +234,9 @@ class Atom(Channel):
         kept = [p for p in self._read(path) if p.get("id") != alert][: ATOM_ENTRIES - 1]
         data = render_atom([payload, *kept], feed_id=f"urn:tocsin:alerts:{watch}",
                            title="tocsin alerts" + ("" if watch == "*" else f": {watch}"),
-                           updated=datetime.now(UTC))
+                           updated=datetime.now(UTC),
+                           self_url=self.config.feed_url or path.resolve().as_uri(),
+                           alert_url=self.config.alert_url)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:

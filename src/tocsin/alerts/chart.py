@@ -542,7 +542,8 @@ def backtest_chart(result: Backtest, levels: Mapping[str, float], *, png: Path, 
     tops = result.top_indicators
     series = [Day(at, value, tops.get(at, ())) for at, value in result.series]
     false_ids = {id(d) for d in result.false_alerts}
-    marks = [AlertMark(d.first_at, d.level, n, id(d) in false_ids)
+    # an alert below the watch level (a rule rang, the index did not) sits on its day
+    marks = [AlertMark(d.first_at, d.level or "below watch", n, id(d) in false_ids)
              for n, d in enumerate(result.alerts, start=1)]
     stones = [Milestone(o.milestone.day, o.milestone.title, o.milestone.categories,
                         o.caught, o.covered, o.alert_at, o.level, o.lead_hours)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from tocsin.alerts.backtest import Backtest, backtest, read_timeline
+from tocsin.alerts.engine import shown_index
 from tocsin.indicators.pack import Pack
 from tocsin.scoring.watch import Watch
 
@@ -34,5 +35,7 @@ def outcome_record(watch: str, o: Any) -> dict[str, Any]:
             "categories": list(o.milestone.categories), "alerted": o.caught,
             "on_day": o.on_day, "covered": o.covered,
             "alert_at": o.alert_at.isoformat() if o.alert_at else None, "level": o.level,
+            "index": None if o.index is None else shown_index(o.index),
+            "rule_level": o.rule_level,
             "first_document": o.first_document.isoformat() if o.first_document else None,
             "lead_hours": round(o.lead_hours, 1) if o.lead_hours is not None else None}

@@ -21,6 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from tocsin.alerts.engine import Draft, run
+from tocsin.alerts.notice import notice, row_level, row_rule_level, stored_level
+from tocsin.alerts.notice import payload as payload  # re-exported for the CLI
 from tocsin.alerts.outbox import Outbox
 from tocsin.errors import TocsinError
 from tocsin.indicators.pack import Pack
@@ -32,6 +34,7 @@ from tocsin.store.queries import (
     effective_time,
     last_document_id,
     latest_reviews,
+    linked_evidence,
 )
 from tocsin.store.schema import (
     alert_events,
@@ -62,7 +65,7 @@ class Change:
     """An alert that live alerting inserted or changed, for the channels."""
 
     alert_id: int
-    event: str  # raised | updated
+    event: str  # raised | updated | withdrawn | acknowledged | confirmed | dismissed
     payload: dict[str, Any]
 
 
@@ -71,8 +74,9 @@ def now() -> datetime:
 
 
 def _title(conn: Connection, draft: Draft) -> str:
-    """A short title: the categories moving and the headline of the strongest report."""
-    snapshot: dict[str, Any] = draft.events[-1].snapshot if draft.events else {}
+    """A short title: the categories moving and the headline of the strongest report
+    at the alert's peak."""
+    snapshot: dict[str, Any] = draft.peak
     first = next((origin["evidence"][0] for score in snapshot.get("indicators", [])
                   for origin in score.get("origins", []) if origin.get("evidence")), None)
     headline = ""
@@ -83,17 +87,6 @@ def _title(conn: Connection, draft: Draft) -> str:
         ).scalar() or ""
     what = ", ".join(draft.categories) or "indicators"
     return f"{what}: {headline}" if headline else what
-
-
-def payload(row: Any, event: str, evidence_ids: list[int]) -> dict[str, Any]:
-    """What channels receive for one alert (see channels.py)."""
-    return {
-        "id": row.id, "event": event, "watch": row.watch, "level": row.level,
-        "index": round(row.index, 1), "state": row.state, "at": row.first_at.isoformat(),
-        "updated_at": row.last_at.isoformat(), "title": row.title,
-        "summary": "; ".join(row.reasons[-3:]), "categories": row.categories,
-        "indicators": row.indicators, "rules": row.rules, "evidence": evidence_ids,
-    }
 
 
 def _overlaps(row: Any, draft: Draft) -> bool:
@@ -124,49 +117,53 @@ def save(engine: Engine, pack: Pack, watch: str, drafts: list[Draft],
             candidates = [r for r in stored if r.id not in claimed and _overlaps(r, draft)]
             candidates.sort(key=lambda r: (r.first_at != draft.first_at, r.first_at, r.id))
             row = candidates[0] if candidates else None
-            snapshot = draft.events[-1].snapshot if draft.events else {}
             values = dict(
-                watch=draft.watch, pack=pack.id, level=draft.level, index=draft.index,
+                watch=draft.watch, pack=pack.id, level=stored_level(draft.level),
+                rule_level=draft.rule_level, index=draft.index,
                 first_at=draft.first_at, last_at=draft.last_at, title=_title(conn, draft),
                 categories=draft.categories, indicators=draft.indicators, rules=draft.rules,
-                reasons=draft.reasons, snapshot=snapshot, updated_at=stamp)
+                reasons=draft.reasons, snapshot=draft.peak, updated_at=stamp)
             if row is None:
                 inserted = conn.execute(alerts.insert().values(
                     **values, state="new", created_at=stamp)).inserted_primary_key
                 assert inserted is not None
                 alert_id, event, before, reopened = inserted[0], "raised", set(), False
+                legacy = False
             else:
                 claimed.add(row.id)
                 alert_id, event = row.id, "updated"
                 engine_events = (alert_events.c.alert_id == alert_id) & \
                     (alert_events.c.kind.in_(("raised", "updated")))
-                before = {_event_key(r.at, r.kind, r.level, r.data) for r in conn.execute(
-                    sa.select(alert_events).where(engine_events))}
-                reopened = row.state == "dismissed" and level_rank(draft.level) > level_rank(
-                    _dismissed_at_level(conn, row.id, row.level))
+                known = list(conn.execute(sa.select(alert_events).where(engine_events)))
+                # events stored before levels and rule levels were kept apart (0010):
+                # re-levelling them is no news, so they compare without their levels
+                legacy = any("rule_level" not in (r.data or {}) for r in known)
+                before = {_event_key(r.at, r.kind, r.level, r.data, legacy) for r in known}
+                rose = _rose(conn, row, draft) if row.state == "dismissed" else ""
+                reopened = bool(rose)
                 if reopened:
                     # dismissed, then it escalated: it needs a look again
                     values["state"] = "new"
                     conn.execute(alert_events.insert().values(
                         alert_id=alert_id, at=stamp, kind="reopened", level=draft.level,
                         index=draft.index, by="tocsin",
-                        note=f"rose from {row.level} to {draft.level} after it was dismissed",
-                        data={"from": row.state}))
+                        note=f"{rose} after it was dismissed",
+                        data={"from": row.state, "rule_level": draft.rule_level}))
                 conn.execute(alerts.update().where(alerts.c.id == alert_id).values(**values))
                 conn.execute(alert_events.delete().where(engine_events))
-            conn.execute(alert_events.insert(), [
-                {"alert_id": alert_id, "at": e.at, "kind": e.kind, "level": e.level,
-                 "index": e.index, "by": "tocsin", "note": "; ".join(e.reasons),
-                 "data": {"rules": e.rules, "categories": e.categories}}
-                for e in draft.events])
+            events = [{"alert_id": alert_id, "at": e.at, "kind": e.kind, "level": e.level,
+                       "index": e.index, "by": "tocsin", "note": "; ".join(e.reasons),
+                       "data": {"rules": e.rules, "categories": e.categories,
+                                "rule_level": e.rule_level}}
+                      for e in draft.events]
+            conn.execute(alert_events.insert(), events)
             _link_evidence(conn, alert_id, sorted(draft.evidence))
-            after = {_event_key(e.at, e.kind, e.level, {"rules": e.rules,
-                                                        "categories": e.categories})
-                     for e in draft.events}
+            after = {_event_key(e["at"], e["kind"], e["level"], e["data"], legacy)
+                     for e in events}
             if after - before or reopened:
                 fresh = conn.execute(sa.select(alerts).where(alerts.c.id == alert_id)).one()
                 changes.append(Change(alert_id, event,
-                                      payload(fresh, event, sorted(draft.evidence))))
+                                      notice(conn, fresh, event, sorted(draft.evidence))))
                 if outbox is not None:
                     outbox.enqueue(conn, alert_id, event, changes[-1].payload)
         for row in stored:
@@ -175,33 +172,46 @@ def save(engine: Engine, pack: Pack, watch: str, drafts: list[Draft],
             conn.execute(alerts.update().where(alerts.c.id == row.id)
                          .values(state="withdrawn", updated_at=stamp))
             conn.execute(alert_events.insert().values(
-                alert_id=row.id, at=stamp, kind="withdrawn", level=row.level,
+                alert_id=row.id, at=stamp, kind="withdrawn", level=row_level(row),
                 index=row.index, by="tocsin",
                 note="no longer raised when the watch was evaluated again (late documents, "
-                     "reviews, grade or pack changes)", data={"from": row.state}))
+                     "reviews, grade or pack changes)",
+                data={"from": row.state, "rule_level": row_rule_level(row)}))
             gone = conn.execute(sa.select(alerts).where(alerts.c.id == row.id)).one()
-            changes.append(Change(row.id, "withdrawn", payload(gone, "withdrawn", [])))
+            changes.append(Change(row.id, "withdrawn", notice(conn, gone, "withdrawn")))
             if outbox is not None:
                 outbox.enqueue(conn, row.id, "withdrawn", changes[-1].payload)
     return changes
 
 
-def _event_key(at: datetime, kind: str, level: str | None,
-               data: Any) -> tuple[Any, ...]:
-    """What an engine event says (to tell whether re-evaluation changed it)."""
+def _event_key(at: datetime, kind: str, level: str | None, data: Any,
+               legacy: bool = False) -> tuple[Any, ...]:
+    """What an engine event says (to tell whether re-evaluation changed it); ``legacy``:
+    without its levels."""
     data = data or {}
-    return (at, kind, level, tuple(data.get("rules") or ()),
+    levels = (None, None) if legacy else (level or None, data.get("rule_level"))
+    return (at, kind, *levels, tuple(data.get("rules") or ()),
             tuple(data.get("categories") or ()))
 
 
-def _dismissed_at_level(conn: Connection, alert_id: int, fallback: str) -> str:
-    """The level the alert had when an analyst last dismissed it."""
-    level = conn.execute(sa.select(alert_events.c.level)
-                         .where(alert_events.c.alert_id == alert_id,
-                                alert_events.c.kind == "dismissed")
-                         .order_by(alert_events.c.at.desc(), alert_events.c.id.desc())
-                         .limit(1)).scalar()
-    return str(level) if level else fallback
+def _rose(conn: Connection, row: Any, draft: Draft) -> str:
+    """How the dismissed alert ``row`` rose since an analyst last dismissed it (its level,
+    or the level its rules ask for), or "" if it did not."""
+    dismissal = conn.execute(sa.select(alert_events.c.level, alert_events.c.data)
+                             .where(alert_events.c.alert_id == row.id,
+                                    alert_events.c.kind == "dismissed")
+                             .order_by(alert_events.c.at.desc(), alert_events.c.id.desc())
+                             .limit(1)).first()
+    level, rule_level = row_level(row), row_rule_level(row)
+    if dismissal is not None:
+        level = dismissal.level or None
+        # a dismissal recorded before the rule level was kept apart: its level was that
+        rule_level = (dismissal.data or {}).get("rule_level") or dismissal.level or rule_level
+    if level_rank(draft.level) > level_rank(level):
+        return f"rose from {level or 'below watch'} to {draft.level}"
+    if level_rank(draft.rule_level) > level_rank(rule_level):
+        return f"rule level rose from {rule_level} to {draft.rule_level}"
+    return ""
 
 
 def _link_evidence(conn: Connection, alert_id: int, ids: list[int]) -> None:
@@ -359,8 +369,11 @@ def _alert_live(engine: Engine, pack: Pack, watches: list[Watch], since: datetim
 
 
 # ------------------------------------------------------------------ lifecycle, reviews
-def move(engine: Engine, alert_id: int, state: str, by: str, note: str = "") -> Any:
-    """Acknowledge, confirm or dismiss an alert; returns the updated row."""
+def move(engine: Engine, alert_id: int, state: str, by: str, note: str = "",
+         outbox: Outbox | None = None) -> Any:
+    """Acknowledge, confirm or dismiss an alert; returns the updated row. The change is
+    put in the ``outbox`` (event = the new state) in the same transaction, so the
+    channels (the Atom feed's entry, a webhook's ticket) learn of it."""
     if state not in MOVES:
         raise AlertError(f"unknown state {state!r}: choose among {sorted(MOVES)}")
     if not by.strip():
@@ -380,9 +393,12 @@ def move(engine: Engine, alert_id: int, state: str, by: str, note: str = "") -> 
         conn.execute(alerts.update().where(alerts.c.id == alert_id)
                      .values(state=state, updated_at=stamp))
         conn.execute(alert_events.insert().values(
-            alert_id=alert_id, at=stamp, kind=state, level=row.level, index=row.index,
-            by=by, note=note, data={"from": row.state}))
-        return conn.execute(sa.select(alerts).where(alerts.c.id == alert_id)).one()
+            alert_id=alert_id, at=stamp, kind=state, level=row_level(row), index=row.index,
+            by=by, note=note, data={"from": row.state, "rule_level": row_rule_level(row)}))
+        moved = conn.execute(sa.select(alerts).where(alerts.c.id == alert_id)).one()
+        if outbox is not None:
+            outbox.enqueue(conn, alert_id, state, notice(conn, moved, state))
+        return moved
 
 
 def review(engine: Engine, evidence_id: int, verdict: bool, by: str, note: str = "") -> None:
@@ -428,14 +444,7 @@ def list_alerts(engine: Engine, watch: str | None = None, state: str | None = No
 
 def evidence_of(engine: Engine, alert_ids: list[int]) -> dict[int, list[int]]:
     """The evidence ids behind each alert."""
-    out: dict[int, list[int]] = {i: [] for i in alert_ids}
-    with engine.connect() as conn:
-        for start in range(0, len(alert_ids), 900):
-            for alert_id, evidence_id in conn.execute(
-                    sa.select(alert_evidence.c.alert_id, alert_evidence.c.evidence_id)
-                    .where(alert_evidence.c.alert_id.in_(alert_ids[start:start + 900]))):
-                out[alert_id].append(evidence_id)
-    return {k: sorted(v) for k, v in out.items()}
+    return linked_evidence(engine, alert_ids)
 
 
 def get_alert(engine: Engine, alert_id: int) -> dict[str, Any]:

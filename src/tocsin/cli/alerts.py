@@ -67,8 +67,8 @@ def _top(snap: Any) -> str:
 SCORE_COLUMNS = [
     Col("bucket (UTC)", lambda s: s.start),
     Col("watch", lambda s: s.watch, keep=2),
-    Col("index", lambda s: f"{s.index:.0f}"),
-    Col("level", lambda s: s.level or "", style=lambda s: level_style(s.level)),
+    Col("index", lambda s: index_number(s.index)),
+    Col("level", lambda s: level_name(s.level), style=lambda s: level_style(s.level)),
     Col("pulls", lambda s: ", ".join(f"{c} {p:+.2f}" for c, p in s.pulls.items()), flex=True,
         keep=2),
     Col("top indicators", _top, flex=True, min_width=20),
@@ -106,8 +106,10 @@ ALERT_COLUMNS = [
     Col("first (UTC)", lambda r: _parse(r["at"])),
     Col("last (UTC)", lambda r: _parse(r["updated_at"]), keep=3),
     Col("watch", lambda r: r["watch"], keep=3),
-    Col("level", lambda r: r["level"], style=lambda r: level_style(r["level"])),
-    Col("index", lambda r: f"{r['index']:.0f}"),
+    Col("level", lambda r: level_name(r["level"]), style=lambda r: level_style(r["level"])),
+    Col("peak index", lambda r: index_number(r["index"])),
+    Col("rule level", lambda r: _rule_level(r["level"], r["rule_level"]), keep=2,
+        style=lambda r: level_style(r["rule_level"])),
     Col("state", lambda r: r["state"], keep=2),
     Col("categories", lambda r: r.get("categories"), keep=3, flex=True),
     Col("title", lambda r: r["title"], flex=True, min_width=20),
@@ -140,6 +142,34 @@ def alerts_command(
         typer.echo(feed.decode("utf-8"), nl=False)
         return
     emit(rows, ALERT_COLUMNS, fmt.value, f"{len(rows)} alerts, newest first", wide=wide)
+
+
+# The one wording of levels (README, "Levels") lives in alerts/feed.py; imported when
+# first used, as it loads the XML writer.
+def index_number(value: object) -> str:
+    from tocsin.alerts.feed import index_number
+
+    return index_number(value)
+
+
+def level_name(level: object) -> str:
+    from tocsin.alerts.feed import level_name
+
+    return level_name(level)
+
+
+def standing(level: object, index: object, rule_level: object = None,
+             label: str = "index") -> str:
+    from tocsin.alerts.feed import standing
+
+    return standing(level, index, rule_level, label)
+
+
+def _rule_level(level: str | None, rule_level: str | None) -> str:
+    """The rules' level, shown where it says more than the index's level."""
+    from tocsin.scoring.watch import level_rank
+
+    return rule_level or "" if level_rank(rule_level) > level_rank(level) else ""
 
 
 def _parse(value: Any) -> Any:
@@ -213,7 +243,8 @@ def review_command(
         result = t.review(evidence_id, verdict == "true", by, note)
     effect = ("it stays in the scores" if verdict == "true" else
               "it no longer counts in scores and alerts")
-    out.print(Text(f"evidence {evidence_id} marked {verdict}: {effect}; {result.describe()}"))
+    out.print(Text(f"evidence {evidence_id} marked {verdict}: {effect}; {result.describe()}"),
+              soft_wrap=True)
 
 
 @app.command("realert")
@@ -228,15 +259,18 @@ def realert_command(
     start = parse_when(since, "--from")
     with api(ctx) as t:
         result = t.realert(start)
-    out.print(Text(result.describe()))
+    out.print(Text(result.describe()), soft_wrap=True)
 
 
 DRAFT_COLUMNS = [
     Col("#", lambda d: d["n"]),
     Col("at (UTC)", lambda d: d["draft"].first_at),
     Col("watch", lambda d: d["draft"].watch, keep=3),
-    Col("level", lambda d: d["draft"].level, style=lambda d: level_style(d["draft"].level)),
-    Col("index", lambda d: f"{d['draft'].index:.0f}"),
+    Col("level", lambda d: level_name(d["draft"].level),
+        style=lambda d: level_style(d["draft"].level)),
+    Col("peak index", lambda d: index_number(d["draft"].index)),
+    Col("rule level", lambda d: _rule_level(d["draft"].level, d["draft"].rule_level),
+        keep=2, style=lambda d: level_style(d["draft"].rule_level)),
     Col("categories", lambda d: d["draft"].categories, flex=True),
     Col("rules", lambda d: d["draft"].rules, flex=True, keep=2),
     Col("evidence", lambda d: len(d["draft"].evidence), keep=2),
@@ -289,7 +323,7 @@ def backtest_command(
 
 def _alert_cell(o: Any) -> str:
     if o.alert_at:
-        return f"{o.level} {o.alert_at:%Y-%m-%d %H:%M}"
+        return f"{o.alert_at:%Y-%m-%d %H:%M} {standing(o.level, o.index, o.rule_level, 'peak')}"
     return "missed" if o.covered else "not covered by the store"
 
 
@@ -333,8 +367,9 @@ def render_alert(body: dict[str, Any], limit: int = 40) -> None:
     from tocsin.alerts.feed import printable
 
     out.print(Text(f"alert {body['id']} · {body['watch']} · ", style="bold")
-              + Text(f"{body['level']}", style=level_style(body["level"]))
-              + Text(f" · index {body['index']:.0f} · {body['state']}"))
+              + Text(standing(body["level"], body["index"], body["rule_level"], "peak index"),
+                     style=level_style(body["level"]))
+              + Text(f" · {body['state']}"))
     out.print(Text(printable(body["title"])))
     out.print(Text(f"from {cell(_parse(body['at']))} to {cell(_parse(body['updated_at']))}"
                    f" UTC; categories: {', '.join(body['categories'])}; "
@@ -344,8 +379,8 @@ def render_alert(body: dict[str, Any], limit: int = 40) -> None:
         out.print(Text(f"  - {reason}"))
     snap = body.get("snapshot") or {}
     if snap:
-        out.print(Text(f"\nindex {snap.get('index')} at {snap.get('at')}, pulls by category:",
-                       style="bold"))
+        out.print(Text(f"\npeak index {index_number(body['index'])} at {snap.get('at')} "
+                       f"({level_name(body['level'])}), pulls by category:", style="bold"))
         for category, pull in (snap.get("pulls") or {}).items():
             out.print(Text(f"  {category:<15} {pull:+.3f}"))
         table = Table(show_header=True)

@@ -99,7 +99,7 @@ def sources_grade(
     with api(ctx) as t:
         source, result = t.grade(key, grade, by, note)
     out.print(Text(f"{source['id']}: grade {source['grade']} "
-                   f"({GRADE_MEANINGS[source['grade']]}); {result.describe()}"))
+                   f"({GRADE_MEANINGS[source['grade']]}); {result.describe()}"), soft_wrap=True)
 
 
 @group.command("load")
@@ -109,4 +109,4 @@ def sources_load(ctx: typer.Context,
     the alerts they feed evaluated again)."""
     with api(ctx) as t:
         count, result = t.load_sources(path)
-    out.print(Text(f"{count} sources loaded from {path}; {result.describe()}"))
+    out.print(Text(f"{count} sources loaded from {path}; {result.describe()}"), soft_wrap=True)

@@ -1,16 +1,19 @@
-"""Read-only queries for the CLI, the board and (later) the web API."""
+"""Read-only queries for the CLI, the board, the alert channels and (later) the web API."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from tocsin.store.schema import (
+    alert_events,
+    alert_evidence,
     documents,
     entities,
     evidence,
@@ -260,13 +263,22 @@ def latest_reviews(conn: Any, pack: str) -> dict[tuple[int, str, str, int], bool
     return {key: verdict for key, (_, _, verdict) in latest.items()}
 
 
-def alert_trail(engine: Engine, evidence_ids: list[int], pack: str | None = None
-                ) -> list[dict[str, Any]]:
-    """The evidence behind an alert, oldest first: sentence, field, document (title, url,
-    time, language), source and grade, story and its origin and echo chain, and the
-    analysts' latest verdict."""
+# ------------------------------------------------------------------ alerts
+LIFECYCLE_KINDS = ("acknowledged", "confirmed", "dismissed", "withdrawn", "reopened")
+
+
+def _connected(bind: Engine | Connection) -> AbstractContextManager[Connection]:
+    """A connection on ``bind``: the caller's own (inside its transaction, left open), or
+    a new one."""
+    return bind.connect() if isinstance(bind, Engine) else nullcontext(bind)
+
+
+def alert_trail(bind: Engine | Connection, evidence_ids: list[int],
+                pack: str | None = None) -> list[dict[str, Any]]:
+    """The evidence behind an alert, oldest first: each piece with its sentence, document
+    (title, url), source and grade, story and echo chain, and the latest review."""
     rows: list[Any] = []
-    with engine.connect() as conn:
+    with _connected(bind) as conn:
         verdicts = latest_reviews(conn, pack) if pack else {}
         for start in range(0, len(evidence_ids), 900):
             rows.extend(conn.execute(
@@ -276,8 +288,9 @@ def alert_trail(engine: Engine, evidence_ids: list[int], pack: str | None = None
                           documents.c.title, documents.c.url,
                           evidence_sentence().label("sentence"), evidence.c.field,
                           documents.c.published_at, documents.c.language,
-                          sources.c.name.label("source"), sources.c.grade,
-                          documents.c.story_id, stories.c.origin_name, stories.c.chain)
+                          documents.c.source_id, sources.c.name.label("source"),
+                          sources.c.grade, documents.c.story_id, stories.c.origin_name,
+                          stories.c.chain)
                 .join(documents, documents.c.id == evidence.c.document_id)
                 .join(sources, sources.c.id == documents.c.source_id)
                 .outerjoin(stories, stories.c.id == documents.c.story_id)
@@ -288,8 +301,39 @@ def alert_trail(engine: Engine, evidence_ids: list[int], pack: str | None = None
              "field": r.field,
              "document": r.document_id, "title": r.title, "url": r.url,
              "published_at": r.published_at, "language": r.language, "source": r.source,
-             "grade": r.grade, "story": r.story_id, "origin": r.origin_name,
+             "source_id": r.source_id, "grade": r.grade, "story": r.story_id,
+             "origin": r.origin_name,
              "review": verdicts.get((r.document_id, r.indicator, r.field, r.start)),
              "chain": [f"{link['source']}" + (f" < {link['cites']}" if link.get("cites")
                                               else "") for link in (r.chain or [])]}
             for r in rows]
+
+
+def last_moves(bind: Engine | Connection, alert_ids: list[int]) -> dict[int, Any]:
+    """Per alert, its latest lifecycle event (acknowledged, confirmed, dismissed,
+    withdrawn, reopened) with ``at``, ``kind``, ``by`` and ``note``; alerts never moved
+    are absent."""
+    out: dict[int, Any] = {}
+    with _connected(bind) as conn:
+        for start in range(0, len(alert_ids), 900):
+            for row in conn.execute(
+                    sa.select(alert_events.c.alert_id, alert_events.c.id, alert_events.c.at,
+                              alert_events.c.kind, alert_events.c.by, alert_events.c.note)
+                    .where(alert_events.c.alert_id.in_(alert_ids[start:start + 900]),
+                           alert_events.c.kind.in_(LIFECYCLE_KINDS))):
+                known = out.get(row.alert_id)
+                if known is None or (row.at, row.id) > (known.at, known.id):
+                    out[row.alert_id] = row
+    return out
+
+
+def linked_evidence(bind: Engine | Connection, alert_ids: list[int]) -> dict[int, list[int]]:
+    """The evidence ids behind each alert, sorted."""
+    out: dict[int, list[int]] = {i: [] for i in alert_ids}
+    with _connected(bind) as conn:
+        for start in range(0, len(alert_ids), 900):
+            for alert_id, evidence_id in conn.execute(
+                    sa.select(alert_evidence.c.alert_id, alert_evidence.c.evidence_id)
+                    .where(alert_evidence.c.alert_id.in_(alert_ids[start:start + 900]))):
+                out[alert_id].append(evidence_id)
+    return {k: sorted(v) for k, v in out.items()}

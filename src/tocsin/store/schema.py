@@ -223,8 +223,9 @@ alerts = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("watch", sa.String(100), nullable=False),
     sa.Column("pack", sa.String(100), nullable=False),
+    # the watch's level for the peak index ("" below `watch`; see alerts/notice.py)
     sa.Column("level", sa.String(20), nullable=False),
-    sa.Column("index", sa.Float, nullable=False),
+    sa.Column("index", sa.Float, nullable=False),  # the peak of the development
     sa.Column("state", sa.String(20), nullable=False, server_default="new"),
     sa.Column("first_at", UTCDateTime, nullable=False),
     sa.Column("last_at", UTCDateTime, nullable=False),
@@ -233,9 +234,11 @@ alerts = sa.Table(
     sa.Column("indicators", sa.JSON, nullable=False),
     sa.Column("rules", sa.JSON, nullable=False),
     sa.Column("reasons", sa.JSON, nullable=False),
-    sa.Column("snapshot", sa.JSON, nullable=False),  # the latest scored bucket, explained
+    sa.Column("snapshot", sa.JSON, nullable=False),  # the peak's scored window, explained
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # the level the rules that fired ask for (may exceed `level`: a rule rang early)
+    sa.Column("rule_level", sa.String(20)),
     sa.Index("ix_alerts_watch_first_at", "watch", "first_at"),
 )
 
