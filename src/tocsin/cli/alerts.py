@@ -107,8 +107,8 @@ ALERT_COLUMNS = [
     Col("last (UTC)", lambda r: _parse(r["updated_at"]), keep=3),
     Col("watch", lambda r: r["watch"], keep=3),
     Col("level", lambda r: level_name(r["level"]), style=lambda r: level_style(r["level"])),
-    Col("peak index", lambda r: index_number(r["index"])),
-    Col("rule level", lambda r: _rule_level(r["level"], r["rule_level"]), keep=2,
+    Col("peak", lambda r: index_number(r["index"])),
+    Col("rules", lambda r: _rule_level(r["level"], r["rule_level"]),
         style=lambda r: level_style(r["rule_level"])),
     Col("state", lambda r: r["state"], keep=2),
     Col("categories", lambda r: r.get("categories"), keep=3, flex=True),
@@ -268,9 +268,9 @@ DRAFT_COLUMNS = [
     Col("watch", lambda d: d["draft"].watch, keep=3),
     Col("level", lambda d: level_name(d["draft"].level),
         style=lambda d: level_style(d["draft"].level)),
-    Col("peak index", lambda d: index_number(d["draft"].index)),
-    Col("rule level", lambda d: _rule_level(d["draft"].level, d["draft"].rule_level),
-        keep=2, style=lambda d: level_style(d["draft"].rule_level)),
+    Col("peak", lambda d: index_number(d["draft"].index)),
+    Col("rules", lambda d: _rule_level(d["draft"].level, d["draft"].rule_level),
+        style=lambda d: level_style(d["draft"].rule_level)),
     Col("categories", lambda d: d["draft"].categories, flex=True),
     Col("rules", lambda d: d["draft"].rules, flex=True, keep=2),
     Col("evidence", lambda d: len(d["draft"].evidence), keep=2),
@@ -323,16 +323,21 @@ def backtest_command(
 
 def _alert_cell(o: Any) -> str:
     if o.alert_at:
-        return f"{o.alert_at:%Y-%m-%d %H:%M} {standing(o.level, o.index, o.rule_level, 'peak')}"
-    return "missed" if o.covered else "not covered by the store"
+        return f"{o.alert_at:%Y-%m-%d %H:%M}"
+    return "missed" if o.covered else "not covered"
 
 
 BACKTEST_COLUMNS = [
     Col("date", lambda o: o.milestone.day.isoformat()),
-    Col("milestone", lambda o: o.milestone.title, flex=True, min_width=18),
+    Col("milestone", lambda o: o.milestone.title, flex=True, min_width=12),
     Col("categories", lambda o: o.milestone.categories, flex=True, keep=3),
-    Col("alert", _alert_cell,
+    Col("alert (UTC)", _alert_cell,
         style=lambda o: "green" if o.alert_at else "red" if o.covered else "dim"),
+    Col("level", lambda o: level_name(o.level) if o.alert_at else "",
+        style=lambda o: level_style(o.level)),
+    Col("peak", lambda o: index_number(o.index) if o.alert_at else ""),
+    Col("rules", lambda o: _rule_level(o.level, o.rule_level) if o.alert_at else "",
+        style=lambda o: level_style(o.rule_level)),
     Col("on day", lambda o: "yes" if o.on_day else "no", keep=2),
     Col("lead (h)", lambda o: f"{o.lead_hours:+.1f}" if o.lead_hours is not None else "",
         keep=2),

@@ -242,6 +242,9 @@ def layout(columns: Sequence[Col], rows: list[list[str]], width: int, wide: bool
     flex = [i for i in chosen if columns[i].flex]
     widths = {i: natural[i] for i in chosen}
     least = {i: min(natural[i], columns[i].min_width) for i in flex}
+    if flex and sum(least.values()) > spare:  # still too narrow: free text gives way first
+        floor = max(spare // len(flex), 4)
+        least = {i: min(least[i], floor) for i in flex}
     room = max(spare - sum(least.values()), 0)
     wants = {i: natural[i] - least[i] for i in flex}
     if sum(wants.values()) > room:  # each flexible column gets its minimum, then a share
