@@ -65,7 +65,7 @@ def load(config: Path | str | None = None, **overrides: Any) -> Settings:
 _detectors: dict[tuple[str, str], Detector] = {}
 
 
-def _detector(settings: Settings, pack: str | None) -> Detector:
+def detector_for(settings: Settings, pack: str | None) -> Detector:
     """The compiled pack, loaded once per process (it is read-only)."""
     from tocsin.indicators.detect import Detector
 
@@ -110,7 +110,7 @@ class Analyzer:
         from tocsin.stories.stage import StoriesStage
 
         self.settings = settings
-        self.detector = _detector(settings, pack)
+        self.detector = detector_for(settings, pack)
         self.stage = make_text_stage(settings.languages, settings.limits)
         self.store = store
         self.extractor = (StoriesStage.for_store(store, settings.languages).extractor
@@ -223,7 +223,7 @@ class Tocsin:
         return self._pack
 
     def detector(self, pack: str | None = None) -> Detector:
-        return _detector(self.settings, pack)
+        return detector_for(self.settings, pack)
 
     def watches(self, watch: str | None = None) -> list[Watch]:
         """The pack's watches, or the one named (unknown names are errors)."""
@@ -557,8 +557,7 @@ class Tocsin:
         from tocsin.alerts.store import owe_source
         from tocsin.store.registry import set_grade
 
-        if self.source(key) is None:  # pragma: no cover - source() raises
-            raise NotFound(key)
+        self.source(key)  # an unknown source is NotFound, as everywhere
         source = set_grade(self.store, key, grade, by or user_name(), note)
         owe_source(self.engine, source["id"])
         return source, (self.realert() if realert else Realerted(None))

@@ -107,11 +107,11 @@ def rules_test(
     pack: Annotated[str | None, typer.Argument(help="Pack name or folder.")] = None,
 ) -> None:
     """Run every indicator's examples; fail on any miss. Exit 1 on failures."""
-    from tocsin.api import _detector
+    from tocsin.api import detector_for
     from tocsin.indicators.detect import run_examples
 
     with handled():
-        detector = _detector(context(ctx).settings, pack)
+        detector = detector_for(context(ctx).settings, pack)
     results = run_examples(detector)
     failed = [r for r in results if not r.ok]
     for result in failed:
@@ -205,7 +205,7 @@ def eval_command(
                                           "(`tocsin review`).")] = False,
 ) -> None:
     """Precision, recall and F1 of detection on the pack's labelled sentences."""
-    from tocsin.api import _detector
+    from tocsin.api import detector_for
 
     if reviews:
         _eval_reviews(ctx, pack, fmt)
@@ -222,7 +222,7 @@ def eval_command(
         return
     with handled():
         settings = context(ctx).settings
-        detector = _detector(settings, pack)
+        detector = detector_for(settings, pack)
         if which == "real":
             _eval_real(settings, detector, fmt, errors, real_dir)
             return
