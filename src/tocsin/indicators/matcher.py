@@ -94,7 +94,9 @@ class Matcher:
         size = len(keyed)
         breaks, shifts = position_of.breaks, position_of.shifts
         shifted = len(breaks) > 1
-        for end_index, (length, labels) in self.compiled.automaton.iter(keyed):
+        entries = self.compiled.entries
+        for end_index, entry in self.compiled.automaton.iter(keyed):
+            length, labels = entries[entry]
             key_start = end_index - length + 1
             key_end = end_index + 1
             # A key that begins or ends with punctuation ("n'", "-м") brings its own
