@@ -114,3 +114,19 @@ def test_a_text_of_both_alphabets_is_read_by_all_languages() -> None:
              "триватимуть.")
     assert fresh.identify(mixed).code in {"en", "uk"}
     assert fresh.built == (("en", "fr", "ru", "uk"),)
+
+
+def test_a_long_text_is_not_judged_by_its_beginning_alone(languages: LanguageIdentifier) -> None:
+    """A French lead before a long English report: the language of most of the text, as
+    when the whole sample is read, not of the first lines."""
+    french = ("Le ministère russe de la Défense a annoncé mardi le début d'exercices "
+              "impliquant des armes nucléaires tactiques près de la frontière ukrainienne. ")
+    english = ("The ministry said the drills would test the readiness of the units that "
+               "handle non-strategic weapons, and that aircraft and missile brigades of the "
+               "Southern Military District would take part. Officials in Washington said "
+               "they were watching closely but saw no sign that Moscow intended to use such "
+               "weapons. Analysts noted that the announcement came days before a summit of "
+               "allied leaders and described it as a signal rather than a change in posture. ")
+    assert languages.identify(english * 3).code == "en"
+    assert languages.identify(french * 2).code == "fr"
+    assert languages.identify(french * 2 + english * 3).code == "en"

@@ -126,11 +126,17 @@ class AttributionExtractor:
         patterns, not_names = rules
         found: list[Attribution] = []
         taken: list[tuple[int, int]] = []
-        # Patterns run sentence by sentence, and only where their cue words occur.
+        # Patterns run sentence by sentence, and only where their cue words occur; a
+        # pattern none of whose cue words is in the whole text is passed over at once.
         pieces = [(m.start(), m.group(), m.group().lower()) for m in _PIECES.finditer(text)]
+        whole = text.lower()
         for pattern, when in patterns:
+            if when:
+                cues = [w for w in when if w in whole]
+                if not cues:
+                    continue
             for offset, piece, lowered in pieces:
-                if when and not any(w in lowered for w in when):
+                if when and not any(w in lowered for w in cues):
                     continue
                 for match in pattern.finditer(piece):
                     self._take(match, offset, text, not_names, taken, found)
