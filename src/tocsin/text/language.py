@@ -33,8 +33,10 @@ SURE = 0.99995  # rounds to 1.0
 # A script leads when its words outnumber the other's this many times: then lingua,
 # which keeps to the alphabet of most words, would rule the other script's languages out.
 LEAD = 3
-_WORDS = {"Cyrillic": re.compile(r"(?<![^\W\d_])[\u0400-\u04ff]+(?![^\W\d_])"),
-          "Latin": re.compile(r"(?<![^\W\d_])[A-Za-z\u00c0-\u024f]+(?![^\W\d_])")}
+_LETTERS = {"Cyrillic": "\u0400-\u04ff", "Latin": "A-Za-z\u00c0-\u024f"}
+_CHARS = {script: re.compile(f"[{letters}]") for script, letters in _LETTERS.items()}
+_WORDS = {script: re.compile(rf"(?<![^\W\d_])[{letters}]+(?![^\W\d_])")
+          for script, letters in _LETTERS.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,10 +133,14 @@ class LanguageIdentifier:
     def _script_languages(self, sample: str) -> tuple[str, ...] | None:
         """The languages of the script that clearly leads in ``sample``, or None (mixed,
         or a script of one language)."""
-        counts = {script: len(_WORDS[script].findall(sample)) for script in _WORDS}
+        written = [script for script, chars in _CHARS.items() if chars.search(sample)]
+        if len(written) == 1:  # one script only: whether one of its words is there
+            counts = {written[0]: int(_WORDS[written[0]].search(sample) is not None)}
+        else:
+            counts = {script: len(_WORDS[script].findall(sample)) for script in written}
         for script, codes in self._scripts.items():
             others = sum(n for s, n in counts.items() if s != script)
-            if counts[script] > LEAD * others:
+            if counts.get(script, 0) > LEAD * others:
                 return codes
         return None
 
