@@ -29,7 +29,8 @@ class StoryIndex:
     # 64 bands of 2 rows: a pair at similarity 0.25 shares a band with probability 0.98
     bands: int = 64
     _rows: int = field(init=False)
-    _buckets: dict[tuple[int, bytes], list[int]] = field(default_factory=lambda: defaultdict(list))
+    # band key (its rows' values and the band number, as one int) -> documents
+    _buckets: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     _signatures: dict[int, Signature] = field(default_factory=dict)
     _times: dict[int, datetime] = field(default_factory=dict)
     _parent: dict[int, int] = field(default_factory=dict)
@@ -45,11 +46,14 @@ class StoryIndex:
     def __len__(self) -> int:
         return len(self._signatures)
 
-    def _band_keys(self, signature: Signature) -> Iterable[tuple[int, bytes]]:
+    def _band_keys(self, signature: Signature) -> Iterable[int]:
+        # One int a band (its rows' bytes, then the band number): a tuple of the band and
+        # its bytes cost three objects a key, ten kilobytes a document.
         raw = signature.tobytes()
         width = self._rows * signature.itemsize
-        for band in range(self.bands):
-            yield band, raw[band * width:(band + 1) * width]
+        bands = self.bands
+        for band in range(bands):
+            yield int.from_bytes(raw[band * width:(band + 1) * width], "little") * bands + band
 
     def find(self, doc_id: int) -> int:
         """The story of a document: the smallest document id of its component."""

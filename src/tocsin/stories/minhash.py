@@ -42,8 +42,13 @@ Signature = np.ndarray
 
 def signature(text: str, language: str) -> Signature:
     """128 unsigned 32-bit values; stored as bytes with the document."""
+    return signature_of(shingles(text, language))
+
+
+def signature_of(pieces: list[str]) -> Signature:
+    """The signature of a text's shingles (when the caller has them already)."""
     minhash = rensa.RMinHash(num_perm=NUM_PERM, seed=SEED)
-    minhash.update(shingles(text, language) or [""])
+    minhash.update(pieces or [""])
     return np.asarray(minhash.digest(), dtype=np.uint32)
 
 
