@@ -19,9 +19,9 @@ from importlib import resources
 from typing import Any
 
 import regex
-import yaml
 
 from tocsin.indicators.forms import FormGenerator, match_key
+from tocsin.indicators.yamlfile import load_plain
 from tocsin.text.titles import title_repeated
 
 _DESCRIPTORS = re.compile(
@@ -97,7 +97,7 @@ class AttributionExtractor:
             path = resources.files("tocsin.stories").joinpath(f"data/attribution/{language}.yaml")
             if not path.is_file():
                 continue
-            data = yaml.safe_load(path.read_text("utf-8"))
+            data = load_plain(path.read_text("utf-8"))
             compiled = []
             for entry in data["patterns"]:
                 # an entry is a pattern, or {when: [words], re: pattern}: the pattern runs

@@ -8,9 +8,9 @@ from importlib import resources
 
 import numpy as np
 import rensa
-import yaml
 
 from tocsin.indicators.forms import match_key
+from tocsin.indicators.yamlfile import load_plain
 
 NUM_PERM = 128
 SEED = 20221
@@ -19,7 +19,7 @@ _WORD = re.compile(r"\w+")
 
 @cache
 def _settings() -> dict[str, dict[str, int]]:
-    data = yaml.safe_load(resources.files("tocsin.stories").joinpath(
+    data = load_plain(resources.files("tocsin.stories").joinpath(
         "data/shingles.yaml").read_text("utf-8"))
     table: dict[str, dict[str, int]] = dict(data["languages"])
     table["*"] = data["default"]
@@ -62,7 +62,7 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 @cache
 def _weekdays() -> tuple[re.Pattern[str], dict[str, int]]:
     """One pattern for every weekday stem of every language, and stem -> day number."""
-    data = yaml.safe_load(resources.files("tocsin.stories").joinpath(
+    data = load_plain(resources.files("tocsin.stories").joinpath(
         "data/shingles.yaml").read_text("utf-8"))
     numbers = {stem: n for stems in data["weekdays"].values() for n, stem in enumerate(stems)}
     stems = sorted(numbers, key=len, reverse=True)
