@@ -12,10 +12,11 @@ arrive in, so clustering incrementally gives the same stories as clustering all 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import chain
+
+import numpy as np
 
 from tocsin.stories.minhash import NUM_PERM, Signature, figures_agree, similarity
 
@@ -46,14 +47,17 @@ class StoryIndex:
     def __len__(self) -> int:
         return len(self._signatures)
 
-    def _band_keys(self, signature: Signature) -> Iterable[int]:
+    def _band_keys(self, signature: Signature) -> list[int]:
         # One int a band (its rows' bytes, then the band number): a tuple of the band and
         # its bytes cost three objects a key, ten kilobytes a document.
+        bands = self.bands
+        if self._rows * signature.itemsize == 8:  # two 32-bit rows: one 64-bit value a band
+            return [value * bands + band
+                    for band, value in enumerate(signature.view(np.uint64).tolist())]
         raw = signature.tobytes()
         width = self._rows * signature.itemsize
-        bands = self.bands
-        for band in range(bands):
-            yield int.from_bytes(raw[band * width:(band + 1) * width], "little") * bands + band
+        return [int.from_bytes(raw[band * width:(band + 1) * width], "little") * bands + band
+                for band in range(bands)]
 
     def find(self, doc_id: int) -> int:
         """The story of a document: the smallest document id of its component."""

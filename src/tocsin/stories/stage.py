@@ -114,11 +114,11 @@ class StoriesStage:
             conn.execute(stories.delete().where(stories.c.id == old))
             self._stored.discard(old)
             touched.add(now)
-        for row in new:
-            story = index.find(row.id)
-            conn.execute(documents.update().where(documents.c.id == row.id)
-                         .values(story_id=story))
-            touched.add(story)
+        # one statement for the batch, not one a document
+        assigned = [{"doc": row.id, "story": index.find(row.id)} for row in new]
+        conn.execute(documents.update().where(documents.c.id == sa.bindparam("doc"))
+                     .values(story_id=sa.bindparam("story")), assigned)
+        touched.update(a["story"] for a in assigned)
         self._stored |= touched
         refresh(conn, touched)
         return touched
