@@ -1,6 +1,6 @@
 """tocsin's analyze path beside plain keyword matching, on the same documents.
 
-    python bench/compare.py [--real DIR] [--limit N] [--runs 3]
+    python bench/compare.py [--real DIR] [--limit N] [--runs 3] [--post-chars 1000]
 
 Makes a set of short posts (the items of the real streams in ../shared/data/real when
 present, each one a post, with the longer texts cut at paragraphs into posts of at most
@@ -47,11 +47,11 @@ POST_CHARS = 1000
 LANGUAGES = ("en", "fr", "ru", "uk")
 
 
-def _posts_of(record: dict[str, Any]) -> Iterator[str]:
-    """A real item as posts: whole when short, else its paragraphs packed up to
-    POST_CHARS (a long address becomes the posts a channel would make of it)."""
+def _posts_of(record: dict[str, Any], most: int) -> Iterator[str]:
+    """A real item as posts: whole when short, else its paragraphs packed up to ``most``
+    characters (a long address becomes the posts a channel would make of it)."""
     text = str(record.get("text") or "")
-    if len(text) <= POST_CHARS:
+    if len(text) <= most:
         yield text
         return
     post = ""
@@ -59,22 +59,22 @@ def _posts_of(record: dict[str, Any]) -> Iterator[str]:
         paragraph = paragraph.strip()
         if not paragraph:
             continue
-        if post and len(post) + len(paragraph) + 1 > POST_CHARS:
+        if post and len(post) + len(paragraph) + 1 > most:
             yield post
             post = ""
-        post = f"{post}\n{paragraph}" if post else paragraph[:POST_CHARS]
+        post = f"{post}\n{paragraph}" if post else paragraph[:most]
     if post:
         yield post
 
 
-def posts(real: Path | None, limit: int) -> list[dict[str, str]]:
+def posts(real: Path | None, limit: int, most: int = POST_CHARS) -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
     if real is not None:
         for path in sorted(real.glob("*.jsonl.gz")):
             with gzip.open(path, "rt", encoding="utf-8") as handle:
                 for n, line in enumerate(handle):
                     record = json.loads(line)
-                    for k, text in enumerate(_posts_of(record)):
+                    for k, text in enumerate(_posts_of(record, most)):
                         # no declared language: the posts of a channel seldom say
                         out.append({"id": f"{path.stem}-{n}-{k}",
                                     "source": str(record.get("source") or path.stem),
@@ -147,10 +147,12 @@ def main() -> None:
     parser.add_argument("--real", help="folder of real streams (*.jsonl.gz)")
     parser.add_argument("--limit", type=int, default=0, help="at most this many posts")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--post-chars", type=int, default=POST_CHARS,
+                        help=f"longest post (default {POST_CHARS}); longer items are cut")
     parser.add_argument("--cache", help="compiled-pack cache folder (default: a temporary one)")
     parser.add_argument("--save", help="also write the posts as JSON Lines to this file")
     args = parser.parse_args()
-    items = posts(find_real_dir(args.real), args.limit)
+    items = posts(find_real_dir(args.real), args.limit, args.post_chars)
     if args.save:
         Path(args.save).write_text(
             "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in items), "utf-8")

@@ -23,7 +23,7 @@ from tocsin.stories.chains import Member, resolve
 from tocsin.stories.cluster import StoryIndex
 from tocsin.stories.minhash import figures, from_bytes, shingles, signature_of
 
-# The run's story index keeps every document it has seen (~6 KB each); past this many,
+# The run's story index keeps every document it has seen (~13 KB each); past this many,
 # and twice what its last load needed, it is loaded afresh with only the stretch of time
 # a batch needs, so a long stream's memory stays flat.
 INDEX_DOCUMENTS = 10_000
