@@ -218,3 +218,30 @@ def test_hard_negatives_of_real_streams(detector: Detector) -> None:
                "modular reactors."),
     ]:
         assert not detector.detect_sentence(text, language).evidence, text
+
+
+@pytest.mark.parametrize("joint", ["\n\n", "\n", " "])
+def test_a_one_megabyte_document_is_read_whole(detector: Detector, text_stage, joint: str) -> None:
+    """No step grows faster than the text: a 1 MB report (paragraphs, hard-wrapped lines,
+    or one endless line) is cleaned, split, scanned and read for attributions, and the
+    warning signs in its middle and at its end are found where they are."""
+    from tocsin.model import RawItem
+    from tocsin.stories.attribution import AttributionExtractor, SourceIndex
+
+    filler = ("The regional council met on Tuesday to discuss the budget for roads, schools "
+              "and the new hospital wing, the minutes show. ") * 4
+    sign = ("Russia put its nuclear forces on high alert, according to a senior US "
+            "official.")
+    parts = [filler] * (995_000 // len(filler))  # just under max_document_chars
+    parts.insert(len(parts) // 2, sign)
+    parts.append(sign)
+    doc = text_stage.prepare(RawItem(origin="big", source="Desk", text=joint.join(parts)))
+    assert len(doc.text) > 990_000 and doc.language == "en"
+    found = detector.detect_document(doc)
+    assert [e.indicator for e in found.evidence] == ["readiness.alert-raised"] * 2
+    middle, end = found.evidence
+    assert doc.text[middle.start:middle.end] == doc.text[end.start:end.end] == sign
+    assert end.end == len(doc.text) and middle.start < len(doc.text) // 2 < end.start
+    attributions = AttributionExtractor(SourceIndex([])).extract_document(
+        doc.title, doc.text, doc.language)
+    assert [a.speaker for a in attributions] == ["a senior US official"] * 2

@@ -129,7 +129,7 @@ def test_compilation_is_cached_by_content(tmp_path: Path) -> None:
     again = compile_pack(load_pack(pack_dir), cache, gazetteer=[])
     assert again.digest == first.digest and again.pattern_count == first.pattern_count
     with cached.open("rb") as handle:
-        assert pickle.load(handle).digest == first.digest
+        assert pickle.load(handle)["digest"] == first.digest
     # a changed pack is a new cache entry, not a stale hit
     (pack_dir / "languages" / "en.yaml").write_text(
         MINI_PACK["languages/en.yaml"].replace("[drill, drills]", "[drill, drills, exercise]"))
@@ -139,6 +139,29 @@ def test_compilation_is_cached_by_content(tmp_path: Path) -> None:
     cached.write_bytes(b"not a pickle")
     (pack_dir / "languages" / "en.yaml").write_text(MINI_PACK["languages/en.yaml"])
     assert compile_pack(load_pack(pack_dir), cache, gazetteer=[]).digest == first.digest
+
+
+def test_a_detector_started_from_the_cache_finds_the_same(tmp_path: Path) -> None:
+    pack_dir = write_pack(tmp_path / "mini", MINI_PACK)
+    cache = tmp_path / "cache"
+    fresh = Detector.load(pack_dir, cache)  # compiles and writes the cache
+    warm = Detector.load(pack_dir, cache)  # reads it
+    text = ("The navy held drills with a submarine. There was no drill with a submarine. "
+            "Флот провёл учения с подводными лодками.")
+
+    def found(detector: Detector) -> list[dict[str, object]]:
+        sentences = detector.splitter.split(text, "en")
+        return [e.as_dict() for e in detector.detect(text, "en", sentences).evidence]
+
+    assert found(warm) == found(fresh)
+    assert [e["polarity"] for e in found(warm)] == ["asserted", "denied"]
+    # the pack's YAML is read when it is asked for (examples, `rules test`)
+    assert warm.pack.id == "mini" and [i.id for i in warm.pack.indicators] == \
+        ["exercise.submarine-drill"]
+    # a cache file of another format under the same name is compiled again, not trusted
+    [cached] = cache.glob("*.pickle")
+    cached.write_bytes(pickle.dumps({"format": -1, "digest": fresh.compiled.digest}))
+    assert found(Detector.load(pack_dir, cache)) == found(fresh)
 
 
 def test_anchors_keep_generic_words_from_making_evidence(tmp_path: Path, tocsin: CLI) -> None:

@@ -199,3 +199,55 @@ def test_markup_in_untrusted_fields_is_printed_not_parsed(tocsin: CLI) -> None:
     tocsin("sources", "add", "Odd", "--kind", "[/bad]")
     for command in (("stories",), ("board",), ("sources", "list")):
         assert tocsin(*command).exit_code == 0, command
+
+
+def _stream(n: int) -> str:
+    """A stream of reports, one every six hours, where every third one rewrites the one
+    before it (a story), in time order."""
+    import random
+
+    rng = random.Random(3)
+    words = [f"{stem}{end}" for stem in ("drone", "strike", "unit", "border", "grid", "port",
+                                         "convoy", "radar", "depot", "bridge")
+             for end in ("s", "ed", "er", "ing", "al", "ly", "ism", "ist", "ion", "ous")]
+    lines, text = [], ""
+    for i in range(n):
+        if i % 3 == 0:
+            text = " ".join(rng.choice(words) for _ in range(40)) + "."
+        else:
+            text += f" Updated {i}."
+        when = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(hours=6 * i)
+        lines.append(json.dumps({"source": f"Desk {i % 4}", "text": text,
+                                 "published_at": when.isoformat()}))
+    return "\n".join(lines) + "\n"
+
+
+def test_a_long_stream_keeps_its_stories_with_a_small_index(
+        tmp_path: Path, text_stage, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run's story index is loaded afresh when it outgrows what batches need: the
+    stories come out as when it keeps every document."""
+    import io
+
+    from tocsin.config import Limits
+    from tocsin.pipeline import Inputs, ingest
+    from tocsin.store.db import open_store
+    from tocsin.stories import stage as stage_module
+    from tocsin.stories.stage import StoriesStage
+
+    def stories_of(name: str) -> list[list[int]]:
+        store = open_store(f"sqlite:///{tmp_path / name}")
+        stories = StoriesStage.for_store(store, ("en",))
+        ingest(Inputs(["-"], stdin=io.StringIO(_stream(300))), store, text_stage, Limits(),
+               batch_size=20, stories=stories)
+        with store.engine.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT id, story_id FROM documents").all()
+        store.close()
+        groups: dict[int, list[int]] = {}
+        for doc_id, story_id in rows:
+            groups.setdefault(story_id, []).append(doc_id)
+        return sorted(sorted(g) for g in groups.values())
+
+    whole = stories_of("whole.db")
+    monkeypatch.setattr(stage_module, "INDEX_DOCUMENTS", 30)
+    assert stories_of("small.db") == whole
+    assert len(whole) == 100 and all(len(g) == 3 for g in whole)

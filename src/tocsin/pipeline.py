@@ -142,7 +142,7 @@ def ingest(
             if stories is not None:
                 stories.prepare(docs, source_ids)
             report.read += len(batch)
-            pack = detector.pack.id if detector else ""
+            pack = detector.compiled.pack_id if detector else ""
             # Writing and clustering hold the store's write lock: with other processes
             # ingesting into the same store, ids are committed in order and each batch
             # joins the stories as they stand after everything committed before it.

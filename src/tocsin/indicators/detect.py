@@ -5,27 +5,44 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from tocsin.indicators.compiler import CompiledPack, compile_pack
+from tocsin.indicators.compiler import CompiledPack, compile_pack, load_cached
 from tocsin.indicators.matcher import Detection, Matcher
-from tocsin.indicators.pack import Example, Pack, load_pack
+from tocsin.indicators.pack import Example, Pack, load_pack, pack_digest, read_meta, resolve_pack
 from tocsin.model import Document
 from tocsin.text.normalize import normalize
 from tocsin.text.sentences import SentenceSplitter
 from tocsin.text.titles import title_repeated
 
 
-@dataclass
 class Detector:
-    """Reads Document.text, language and sentences; assigns entities and evidence."""
+    """Reads Document.text, language and sentences; assigns entities and evidence.
 
-    pack: Pack
-    compiled: CompiledPack
-    matcher: Matcher
-    splitter: SentenceSplitter
+    ``pack`` is the pack as read from its YAML files, or the folder it is read from when
+    it is first asked for: detection needs only the compiled pack, so a start from the
+    cache parses no YAML (the examples, `rules test` and the evaluation do).
+    """
+
+    def __init__(self, pack: Pack | Path, compiled: CompiledPack, matcher: Matcher,
+                 splitter: SentenceSplitter) -> None:
+        self._pack = pack if isinstance(pack, Pack) else None
+        self.pack_path = pack.path if isinstance(pack, Pack) else pack
+        self.compiled = compiled
+        self.matcher = matcher
+        self.splitter = splitter
+
+    @property
+    def pack(self) -> Pack:
+        if self._pack is None:
+            self._pack = load_pack(self.pack_path)
+        return self._pack
 
     @classmethod
     def load(cls, pack: str | Path | None = None, cache_dir: Path | None = None) -> Detector:
-        loaded = load_pack(pack)
+        path = resolve_pack(pack)
+        cached = load_cached(cache_dir, str(read_meta(path)["id"]), pack_digest(path))
+        if cached is not None:
+            return cls(path, cached, Matcher(cached), SentenceSplitter())
+        loaded = load_pack(path)
         compiled = compile_pack(loaded, cache_dir)
         return cls(loaded, compiled, Matcher(compiled), SentenceSplitter())
 

@@ -13,11 +13,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tocsin.indicators.compiler import CONCEPT, CUE, ENTITY, CompiledIndicator, CompiledPack
+from tocsin.indicators.compiler import (
+    CONCEPT,
+    CUE,
+    ENTITY,
+    CompiledIndicator,
+    CompiledPack,
+    Label,
+)
 from tocsin.indicators.forms import compact_key
 from tocsin.indicators.polarity import clauses_holding, decide
 
 Span = tuple[int, int]
+# An automaton entry as one language reads it: key length, labels, any prefix label.
+_Entry = tuple[int, tuple[Label, ...], bool]
 _CLAUSE_MARK = re.compile(r";")
 # Ambiguous entity names (Iskander the name, "Кинжал" the dagger) count only in a
 # sentence that also holds one of these.
@@ -83,6 +92,25 @@ class Detection:
 class Matcher:
     def __init__(self, compiled: CompiledPack) -> None:
         self.compiled = compiled
+        self._by_language: dict[str, list[_Entry | None]] = {}
+
+    def _entries(self, language: str) -> list[_Entry | None]:
+        """The automaton's entries as a text of ``language`` reads them: only the labels
+        that apply to it (another language's concept or cue never counts), None where no
+        label is left, and whether any label matches a word's prefix. Made once per
+        language, so the scan skips another language's keys ("не" in an English text) at
+        once."""
+        table = self._by_language.get(language)
+        if table is None:
+            table = []
+            for length, labels in self.compiled.entries:
+                kept = tuple(label for label in labels
+                             if label.kind == ENTITY or language == "und"
+                             or label.language in ("", language))
+                table.append((length, kept, any(label.prefix for label in kept))
+                             if kept else None)
+            self._by_language[language] = table
+        return table
 
     def detect(self, text: str, language: str, sentences: Sequence[Span]) -> Detection:
         if not text or not sentences:
@@ -94,7 +122,12 @@ class Matcher:
         size = len(keyed)
         breaks, shifts = position_of.breaks, position_of.shifts
         shifted = len(breaks) > 1
-        for end_index, (length, labels) in self.compiled.automaton.iter(keyed):
+        entries = self._entries(language)
+        for end_index, entry in self.compiled.automaton.iter(keyed):
+            readable = entries[entry]
+            if readable is None:
+                continue  # only other languages' terms
+            length, labels, has_prefix = readable
             key_start = end_index - length + 1
             key_end = end_index + 1
             # A key that begins or ends with punctuation ("n'", "-м") brings its own
@@ -103,6 +136,8 @@ class Matcher:
                 continue
             whole_word = key_end >= size or not keyed[key_end].isalnum() \
                 or not keyed[end_index].isalnum()
+            if not whole_word and not has_prefix:
+                continue  # the start of a longer word, and no label takes prefixes
             if shifted:  # key offsets to text offsets (inlined: the hottest loop)
                 start = key_start + shifts[bisect_right(breaks, key_start) - 1]
                 end = end_index + 1 + shifts[bisect_right(breaks, end_index) - 1]
@@ -123,9 +158,6 @@ class Matcher:
                     sentence = found[position] = _Sentence(sentences[position])
                 span = (start, position_of(self._word_end(keyed, key_end) - 1) + 1
                         if label.prefix else end)
-                if label.kind in (CONCEPT, CUE) and label.language not in ("", language) \
-                        and language != "und":
-                    continue  # another language's term
                 if label.kind == CONCEPT:
                     sentence.concepts[label.name].append(span)
                 elif label.kind == CUE:

@@ -145,16 +145,23 @@ def _str_list(value: Any) -> list[str]:
     return [str(v) for v in value]
 
 
-def load_pack(name_or_path: str | Path | None = None) -> Pack:
-    """Read a pack folder. Structural problems raise PackError with file:line; softer
-    problems are reported by ``lint``."""
-    path = resolve_pack(name_or_path)
+def read_meta(path: Path) -> dict[str, Any]:
+    """A pack folder's pack.yaml (id, title, version...), checked to be one."""
     meta_file = path / "pack.yaml"
     if not meta_file.is_file():
         raise PackError(f"{path}: not a pack (no pack.yaml)")
     meta = load_yaml(meta_file) or {}
     if not isinstance(meta, dict) or "id" not in meta:
         raise PackError(f"{meta_file}:1: pack.yaml needs at least `id` and `languages`")
+    return meta
+
+
+def load_pack(name_or_path: str | Path | None = None) -> Pack:
+    """Read a pack folder. Structural problems raise PackError with file:line; softer
+    problems are reported by ``lint``."""
+    path = resolve_pack(name_or_path)
+    meta_file = path / "pack.yaml"
+    meta = read_meta(path)
     languages = tuple(_str_list(meta.get("languages")))
     files: dict[str, Any] = {str(meta_file): meta}
 

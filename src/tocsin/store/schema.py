@@ -123,6 +123,9 @@ documents = sa.Table(
     sa.Index("ix_documents_published_at", "published_at"),
     sa.Index("ix_documents_source_id", "source_id"),
     sa.Index("ix_documents_language", "language"),
+    # a document's effective time (stores/queries.py `effective_time`): stories load by it
+    sa.Index("ix_documents_effective_time",
+             sa.func.coalesce(sa.column("published_at"), sa.column("fetched_at"))),
 )
 
 quarantine = sa.Table(

@@ -11,16 +11,17 @@ official").
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import cached_property
 from importlib import resources
 from typing import Any
 
 import regex
-import yaml
 
 from tocsin.indicators.forms import FormGenerator, match_key
+from tocsin.indicators.yamlfile import load_plain
 from tocsin.text.titles import title_repeated
 
 _DESCRIPTORS = re.compile(
@@ -96,7 +97,7 @@ class AttributionExtractor:
             path = resources.files("tocsin.stories").joinpath(f"data/attribution/{language}.yaml")
             if not path.is_file():
                 continue
-            data = yaml.safe_load(path.read_text("utf-8"))
+            data = load_plain(path.read_text("utf-8"))
             compiled = []
             for entry in data["patterns"]:
                 # an entry is a pattern, or {when: [words], re: pattern}: the pattern runs
@@ -126,17 +127,44 @@ class AttributionExtractor:
         patterns, not_names = rules
         found: list[Attribution] = []
         taken: list[tuple[int, int]] = []
-        # Patterns run sentence by sentence, and only where their cue words occur.
-        pieces = [(m.start(), m.group(), m.group().lower()) for m in _PIECES.finditer(text)]
+        # Patterns run sentence by sentence, and only on the pieces that hold one of
+        # their cue words: found once in the whole text, each occurrence points at the
+        # piece it lies in.
+        pieces = [(m.start(), m.end(), m.group()) for m in _PIECES.finditer(text)]
+        starts = [start for start, _, _ in pieces]
+        whole = text.lower()
+        same_offsets = len(whole) == len(text)  # lowercasing may lengthen a few letters
         for pattern, when in patterns:
-            for offset, piece, lowered in pieces:
-                if when and not any(w in lowered for w in when):
-                    continue
+            for offset, piece in self._pieces_with(when, pieces, starts, whole, same_offsets):
                 for match in pattern.finditer(piece):
                     self._take(match, offset, text, not_names, taken, found)
                     if len(found) >= MAX_ATTRIBUTIONS:  # a pathological document
                         return sorted(found, key=lambda a: a.start)
         return sorted(found, key=lambda a: a.start)
+
+    @staticmethod
+    def _pieces_with(when: tuple[str, ...], pieces: list[tuple[int, int, str]],
+                     starts: list[int], whole: str,
+                     same_offsets: bool) -> Iterator[tuple[int, str]]:
+        """The pieces (offset, text) that hold one of the words ``when`` (every piece
+        when there are none), in text order."""
+        if not when:
+            yield from ((start, piece) for start, _, piece in pieces)
+            return
+        if not same_offsets:
+            yield from ((start, piece) for start, _, piece in pieces
+                        if any(w in piece.lower() for w in when))
+            return
+        holding: set[int] = set()
+        for word in when:
+            at = whole.find(word)
+            while at >= 0:
+                index = bisect_right(starts, at) - 1
+                if index >= 0 and at + len(word) <= pieces[index][1]:
+                    holding.add(index)
+                at = whole.find(word, at + 1)
+        for index in sorted(holding):
+            yield pieces[index][0], pieces[index][2]
 
     def _take(self, match: Any, offset: int, text: str, not_names: frozenset[str],
               taken: list[tuple[int, int]], found: list[Attribution]) -> None:

@@ -12,10 +12,11 @@ arrive in, so clustering incrementally gives the same stories as clustering all 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import chain
+
+import numpy as np
 
 from tocsin.stories.minhash import NUM_PERM, Signature, figures_agree, similarity
 
@@ -29,7 +30,8 @@ class StoryIndex:
     # 64 bands of 2 rows: a pair at similarity 0.25 shares a band with probability 0.98
     bands: int = 64
     _rows: int = field(init=False)
-    _buckets: dict[tuple[int, bytes], list[int]] = field(default_factory=lambda: defaultdict(list))
+    # band key (its rows' values and the band number, as one int) -> documents
+    _buckets: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     _signatures: dict[int, Signature] = field(default_factory=dict)
     _times: dict[int, datetime] = field(default_factory=dict)
     _parent: dict[int, int] = field(default_factory=dict)
@@ -45,11 +47,17 @@ class StoryIndex:
     def __len__(self) -> int:
         return len(self._signatures)
 
-    def _band_keys(self, signature: Signature) -> Iterable[tuple[int, bytes]]:
+    def _band_keys(self, signature: Signature) -> list[int]:
+        # One int a band (its rows' bytes, then the band number): a tuple of the band and
+        # its bytes cost three objects a key, ten kilobytes a document.
+        bands = self.bands
+        if self._rows * signature.itemsize == 8:  # two 32-bit rows: one 64-bit value a band
+            return [value * bands + band
+                    for band, value in enumerate(signature.view(np.uint64).tolist())]
         raw = signature.tobytes()
         width = self._rows * signature.itemsize
-        for band in range(self.bands):
-            yield band, raw[band * width:(band + 1) * width]
+        return [int.from_bytes(raw[band * width:(band + 1) * width], "little") * bands + band
+                for band in range(bands)]
 
     def find(self, doc_id: int) -> int:
         """The story of a document: the smallest document id of its component."""

@@ -8,9 +8,9 @@ from importlib import resources
 
 import numpy as np
 import rensa
-import yaml
 
 from tocsin.indicators.forms import match_key
+from tocsin.indicators.yamlfile import load_plain
 
 NUM_PERM = 128
 SEED = 20221
@@ -19,7 +19,7 @@ _WORD = re.compile(r"\w+")
 
 @cache
 def _settings() -> dict[str, dict[str, int]]:
-    data = yaml.safe_load(resources.files("tocsin.stories").joinpath(
+    data = load_plain(resources.files("tocsin.stories").joinpath(
         "data/shingles.yaml").read_text("utf-8"))
     table: dict[str, dict[str, int]] = dict(data["languages"])
     table["*"] = data["default"]
@@ -42,8 +42,13 @@ Signature = np.ndarray
 
 def signature(text: str, language: str) -> Signature:
     """128 unsigned 32-bit values; stored as bytes with the document."""
+    return signature_of(shingles(text, language))
+
+
+def signature_of(pieces: list[str]) -> Signature:
+    """The signature of a text's shingles (when the caller has them already)."""
     minhash = rensa.RMinHash(num_perm=NUM_PERM, seed=SEED)
-    minhash.update(shingles(text, language) or [""])
+    minhash.update(pieces or [""])
     return np.asarray(minhash.digest(), dtype=np.uint32)
 
 
@@ -57,7 +62,7 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 @cache
 def _weekdays() -> tuple[re.Pattern[str], dict[str, int]]:
     """One pattern for every weekday stem of every language, and stem -> day number."""
-    data = yaml.safe_load(resources.files("tocsin.stories").joinpath(
+    data = load_plain(resources.files("tocsin.stories").joinpath(
         "data/shingles.yaml").read_text("utf-8"))
     numbers = {stem: n for stems in data["weekdays"].values() for n, stem in enumerate(stems)}
     stems = sorted(numbers, key=len, reverse=True)

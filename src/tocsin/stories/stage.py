@@ -21,7 +21,12 @@ from tocsin.store.schema import documents, sources, stories
 from tocsin.stories.attribution import AttributionExtractor, SourceIndex
 from tocsin.stories.chains import Member, resolve
 from tocsin.stories.cluster import StoryIndex
-from tocsin.stories.minhash import figures, from_bytes, shingles, signature
+from tocsin.stories.minhash import figures, from_bytes, shingles, signature_of
+
+# The run's story index keeps every document it has seen (~13 KB each); past this many,
+# and twice what its last load needed, it is loaded afresh with only the stretch of time
+# a batch needs, so a long stream's memory stays flat.
+INDEX_DOCUMENTS = 10_000
 
 
 @dataclass
@@ -33,6 +38,7 @@ class StoriesStage:
     _covered: tuple[datetime, datetime] | None = field(default=None, repr=False)
     _stored: set[int] = field(default_factory=set, repr=False)  # story ids in the store
     _generation: int = field(default=-1, repr=False)  # the store's stories, as last seen
+    _loaded: int = field(default=0, repr=False)  # documents in the index after its load
 
     @classmethod
     def for_store(cls, store: Store, languages: tuple[str, ...], threshold: float = 0.25,
@@ -53,8 +59,9 @@ class StoriesStage:
                               if a.source_id and a.source_id != own), None)
             # A text with no words at all (emoji, punctuation) has no shingles: it would
             # look like every other such text, so it joins no story.
-            if shingles(doc.text, doc.language):
-                doc.signature = signature(doc.text, doc.language)
+            pieces = shingles(doc.text, doc.language)
+            if pieces:
+                doc.signature = signature_of(pieces)
             doc.figures = figures(doc.text)
 
     def cluster(self, store: Store) -> set[int]:
@@ -91,6 +98,8 @@ class StoriesStage:
         if not new:
             return set()
         times = [row.time for row in new]
+        if self._index is not None and len(self._index) > max(INDEX_DOCUMENTS, 2 * self._loaded):
+            self._index = None  # grown past what batches need: reload only their stretch
         index = self._load(conn, min(times) - self.window, max(times) + self.window)
         index.merged.clear()
         for row in sorted(new, key=lambda r: (r.time, r.id)):
@@ -105,17 +114,18 @@ class StoriesStage:
             conn.execute(stories.delete().where(stories.c.id == old))
             self._stored.discard(old)
             touched.add(now)
-        for row in new:
-            story = index.find(row.id)
-            conn.execute(documents.update().where(documents.c.id == row.id)
-                         .values(story_id=story))
-            touched.add(story)
+        # one statement for the batch, not one a document
+        assigned = [{"doc": row.id, "story": index.find(row.id)} for row in new]
+        conn.execute(documents.update().where(documents.c.id == sa.bindparam("doc"))
+                     .values(story_id=sa.bindparam("story")), assigned)
+        touched.update(a["story"] for a in assigned)
         self._stored |= touched
         refresh(conn, touched)
         return touched
 
     def _load(self, conn: sa.Connection, low: datetime, high: datetime) -> StoryIndex:
         """The run's index, with every stored document between ``low`` and ``high``."""
+        fresh = self._index is None
         if self._index is None:
             self._index, self._covered, self._stored = (
                 StoryIndex(self.threshold, self.window), None, set())
@@ -134,6 +144,8 @@ class StoriesStage:
                     self._stored.add(row.story_id)
         self._covered = (low, high) if self._covered is None else (
             min(low, self._covered[0]), max(high, self._covered[1]))
+        if fresh:
+            self._loaded = len(index)
         return index
 
 

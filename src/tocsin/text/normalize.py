@@ -19,6 +19,8 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'", "\u2018": "'", "\u20
 # quotes of French, Russian and Ukrainian and later stages read them.
 _DOUBLE_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201f": '"', "\u2033": '"',
                                 "\uff02": '"'})
+_UNIFIED = tuple((chr(code), plain) for table in (_APOSTROPHES, _DOUBLE_QUOTES)
+                 for code, plain in table.items())
 # Control, format, surrogate and line/paragraph-separator characters, except newline,
 # tab and the zero-width (non-)joiners, which change rendering in some scripts.
 # Noncharacters (U+FFFE, U+FFFF, U+FDD0..) go too: XML forbids some, and no text needs them.
@@ -34,8 +36,12 @@ EMOJI = ("\u2190-\u21ff\u2300-\u23ff\u2460-\u27bf\u2900-\u297f\u2b00-\u2bff"
          "\U0001f000-\U0001faff")
 # These separate words or lines; dropping them would glue two words together.
 _BREAKS = frozenset("\x0b\x0c\x1c\x1d\x1e\x1f\x85\u2028\u2029")
-_SPACES = re.compile(r"[^\S\n]+")
-_SPACE_AROUND_NEWLINE = re.compile(r" ?\n ?")
+# Each pattern matches only what changes (a lone space or newline is left alone, not
+# replaced by itself): a run of white space other than newlines becomes one space...
+_SPACES = re.compile(r"[^\S\n ][^\S\n]*| [^\S\n]+")
+# ... a space next to a newline goes...
+_SPACE_AROUND_NEWLINE = re.compile(r" \n ?|\n ")
+# ... and more than one empty line is one.
 _MANY_NEWLINES = re.compile(r"\n{3,}")
 
 
@@ -54,12 +60,23 @@ def normalize(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\x1b" in text or "\x9b" in text:
         text = _ESCAPES.sub("", text)
-    text = _CONTROLS.sub(_control, text)
+    # Every character _CONTROLS removes is one that str.isprintable() refuses (so are
+    # newline, tab and the non-breaking spaces, which it keeps): a text printable but for
+    # those skips the scan.
+    if not text.replace("\n", " ").replace("\t", " ").replace("\xa0", " ").isprintable():
+        text = _CONTROLS.sub(_control, text)
     text = unicodedata.normalize("NFC", text)
-    text = text.translate(_APOSTROPHES).translate(_DOUBLE_QUOTES)
+    if not text.isascii():  # every mark unified here is outside ASCII
+        # str.replace scans in C per mark, much faster than translate's lookup per
+        # character; each mark becomes an ASCII one, never another mark of the list
+        for mark, plain in _UNIFIED:
+            if mark in text:
+                text = text.replace(mark, plain)
     text = _SPACES.sub(" ", text)
-    text = _SPACE_AROUND_NEWLINE.sub("\n", text)
-    text = _MANY_NEWLINES.sub("\n\n", text)
+    if "\n" in text:
+        text = _SPACE_AROUND_NEWLINE.sub("\n", text)
+        if "\n\n\n" in text:
+            text = _MANY_NEWLINES.sub("\n\n", text)
     text = text.strip()
     # NFC after the edits too: removing a control can bring a base letter next to a
     # combining mark that now composes.

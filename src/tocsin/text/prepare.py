@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 
 from tocsin.model import Document, RawItem, Rejection
 from tocsin.text.dates import UNTRUSTED, parse_published
-from tocsin.text.extract import extract_html
 from tocsin.text.language import LanguageIdentifier
 from tocsin.text.normalize import normalize
 from tocsin.text.sentences import SentenceSplitter
@@ -50,6 +49,9 @@ class TextStage:
             if len(item.html) > self.max_chars * 10:
                 return _reject(item, "too-large",
                                f"HTML of {len(item.html):,} characters exceeds the cap")
+            # trafilatura and lxml load with the first page, not with every command
+            from tocsin.text.extract import extract_html
+
             extracted = extract_html(item.html)
             if extracted is not None:
                 raw_text = extracted.text
