@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from tocsin.analyze import analyze, document_record
+
 from tocsin.config import Limits
 from tocsin.indicators.detect import Detector
 from tocsin.indicators.realeval import find_real_dir
