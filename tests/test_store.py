@@ -133,3 +133,19 @@ def test_migrations_go_down_and_up_again(tmp_path: Path) -> None:
     with store.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"include_name": managed})
         assert compare_metadata(context, metadata) == []
+
+
+def test_the_head_a_store_is_checked_against_is_alembics(tmp_path: Path) -> None:
+    from tocsin.store.db import HEAD
+
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD
+    store = open_store(f"sqlite:///{tmp_path / 'a.db'}")
+    try:  # a store at the head opens without Alembic; one behind it is migrated
+        assert store.version() == HEAD
+        with store.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = '0010'"))
+            conn.exec_driver_sql("DROP INDEX IF EXISTS ix_documents_effective_time")
+        store.migrate()
+        assert store.version() == HEAD
+    finally:
+        store.close()

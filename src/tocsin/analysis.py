@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tocsin.config import Limits
-from tocsin.indicators.detect import Detector
 from tocsin.model import Document, RawItem, Rejection
-from tocsin.pipeline import Inputs
-from tocsin.store.db import Store
-from tocsin.stories.attribution import AttributionExtractor
-from tocsin.stories.queries import story_of
-from tocsin.text.prepare import TextStage
+
+if TYPE_CHECKING:  # the store only when one is given: analysis alone stays light
+    from tocsin.config import Limits
+    from tocsin.indicators.detect import Detector
+    from tocsin.sources.inputs import Inputs
+    from tocsin.store.db import Store
+    from tocsin.stories.attribution import AttributionExtractor
+    from tocsin.text.prepare import TextStage
 
 
 def document_record(doc: Document, with_text: bool = False) -> dict[str, Any]:
@@ -52,6 +53,8 @@ def analyze_one(item: RawItem, text_stage: TextStage, detector: Detector,
             result.attributions = extractor.extract_document(result.title, result.text,
                                                              result.language)
         if store is not None:
+            from tocsin.stories.queries import story_of
+
             story = story_of(store.engine, result.doc_hash)
             if story:
                 result.meta["_story"] = story

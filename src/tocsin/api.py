@@ -105,17 +105,19 @@ class Analyzer:
 
     def __init__(self, settings: Settings, pack: str | None = None,
                  store: Store | None = None) -> None:
-        from tocsin.pipeline import make_text_stage
         from tocsin.stories.attribution import AttributionExtractor, SourceIndex
-        from tocsin.stories.stage import StoriesStage
+        from tocsin.text.prepare import make_text_stage
 
         self.settings = settings
         self.detector = detector_for(settings, pack)
         self.stage = make_text_stage(settings.languages, settings.limits)
         self.store = store
-        self.extractor = (StoriesStage.for_store(store, settings.languages).extractor
-                          if store is not None
-                          else AttributionExtractor(SourceIndex([]), settings.languages))
+        names: list[dict[str, Any]] = []
+        if store is not None:  # the registry names the sources attributions cite
+            from tocsin.store.registry import source_names
+
+            names = source_names(store.engine)
+        self.extractor = AttributionExtractor(SourceIndex(names), settings.languages)
 
     def one(self, item: Any) -> Document | Rejection:
         from tocsin.analysis import analyze_one
@@ -124,7 +126,7 @@ class Analyzer:
 
     def files(self, paths: Sequence[str], source: str = "") -> Iterator[Document | Rejection]:
         from tocsin.model import Rejection
-        from tocsin.pipeline import Inputs
+        from tocsin.sources.inputs import Inputs
 
         for item in Inputs(list(paths), default_source=source).read(self.settings.limits):
             yield item if isinstance(item, Rejection) else self.one(item)

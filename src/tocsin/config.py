@@ -15,7 +15,7 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tocsin.alerts.channels import ChannelConfig
+from tocsin.alerts.channel_config import ChannelConfig
 from tocsin.errors import ConfigError
 
 SUPPORTED_LANGUAGES = ("en", "fr", "ru", "uk", "de", "pl")

@@ -7,64 +7,20 @@ Later stages (stories, indicators, scoring, alerts) are added to the same runner
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from itertools import islice
-from pathlib import Path
-from typing import TextIO
 
 from tocsin.config import Limits
 from tocsin.errors import StoreError
 from tocsin.indicators.detect import Detector
 from tocsin.model import BatchResult, Document, IngestReport, RawItem, Rejection
-from tocsin.sources.files import expand_paths, read_file
-from tocsin.sources.jsonl import read_json_lines
+from tocsin.sources.inputs import STDIN, Inputs
 from tocsin.store.db import Store
 from tocsin.store.locks import Waiting, exclusive
 from tocsin.stories.stage import StoriesStage
-from tocsin.text.language import LanguageIdentifier
-from tocsin.text.prepare import TextStage
-from tocsin.text.sentences import SentenceSplitter
+from tocsin.text.prepare import TextStage, make_text_stage
 
-STDIN = "-"
 Progress = Callable[[int], None]
-
-
-@dataclass
-class Inputs:
-    """What to ingest: paths (``-`` for JSON Lines on standard input)."""
-
-    paths: list[str]
-    default_source: str = ""
-    stdin: TextIO | None = None
-
-    def read(self, limits: Limits) -> Iterator[RawItem | Rejection]:
-        for name in self.paths:
-            if name == STDIN:
-                stream = self.stdin or sys.stdin
-                lines = (line.rstrip("\n").removeprefix("\ufeff") if n == 0
-                         else line.rstrip("\n") for n, line in enumerate(stream))
-                yield from read_json_lines(lines, "<stdin>", self.default_source,
-                                           max_line_chars=limits.max_document_chars * 2)
-                continue
-            for path in expand_paths([Path(name)]):
-                if isinstance(path, Rejection):
-                    yield path
-                else:
-                    yield from read_file(path, limits.max_file_bytes, self.default_source)
-
-
-def make_text_stage(languages: tuple[str, ...], limits: Limits,
-                    now: datetime | None = None) -> TextStage:
-    return TextStage(
-        languages=LanguageIdentifier(languages),
-        splitter=SentenceSplitter(),
-        now=now or datetime.now(UTC),
-        max_chars=limits.max_document_chars,
-        min_chars=limits.min_document_chars,
-    )
 
 
 def detect_batch(detector: Detector, docs: list[Document]) -> None:
@@ -163,3 +119,7 @@ def ingest(
     finally:
         store.finish_run(report, status)
     return report
+
+
+__all__ = ["STDIN", "Inputs", "Progress", "batched", "detect_batch", "ingest",
+           "make_text_stage"]

@@ -58,6 +58,13 @@ def load_registry_file(path: Path) -> list[dict[str, Any]]:
     return records
 
 
+def source_names(engine: Any) -> list[dict[str, Any]]:
+    """Id, name, aliases and language of every source: what attributions look up."""
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(
+            sa.select(sources.c.id, sources.c.name, sources.c.aliases, sources.c.language))]
+
+
 def list_sources(store: Store) -> list[dict[str, Any]]:
     # Counted in a subquery: PostgreSQL cannot GROUP BY a json column (aliases).
     counts = (sa.select(documents.c.source_id, sa.func.count().label("n"))

@@ -14,7 +14,6 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from functools import cached_property
 from importlib import resources
 from typing import Any
 
@@ -89,27 +88,32 @@ class AttributionExtractor:
     def __init__(self, sources: SourceIndex, languages: Iterable[str] = ("en", "fr", "ru", "uk")):
         self.sources = sources
         self.languages = tuple(languages)
+        self._compiled: dict[str, tuple[list[Any], frozenset[str]] | None] = {}
 
-    @cached_property
-    def _rules(self) -> dict[str, tuple[list[Any], frozenset[str]]]:
-        rules: dict[str, tuple[list[Any], frozenset[str]]] = {}
-        for language in self.languages:
-            path = resources.files("tocsin.stories").joinpath(f"data/attribution/{language}.yaml")
-            if not path.is_file():
-                continue
-            data = load_plain(path.read_text("utf-8"))
-            compiled = []
-            for entry in data["patterns"]:
-                # an entry is a pattern, or {when: [words], re: pattern}: the pattern runs
-                # only on texts holding one of the words (a cheap test first)
-                pattern = entry["re"] if isinstance(entry, dict) else entry
-                when = tuple(w.lower() for w in entry.get("when", ())) \
-                    if isinstance(entry, dict) else ()
-                text = pattern.replace("{NAME}", f"(?:{data['name']})").replace(
-                    "{ANON}", f"(?:{data['anonymous']})")
-                compiled.append((regex.compile(text), when))
-            rules[language] = (compiled, frozenset(data.get("not_names") or []))
-        return rules
+    def _rules_of(self, language: str) -> tuple[list[Any], frozenset[str]] | None:
+        """One language's patterns, compiled when a text in it first comes (compiling
+        them all costs a quarter of a second)."""
+        if language not in self._compiled:
+            self._compiled[language] = self._compile(language) \
+                if language in self.languages else None
+        return self._compiled[language]
+
+    def _compile(self, language: str) -> tuple[list[Any], frozenset[str]] | None:
+        path = resources.files("tocsin.stories").joinpath(f"data/attribution/{language}.yaml")
+        if not path.is_file():
+            return None
+        data = load_plain(path.read_text("utf-8"))
+        compiled = []
+        for entry in data["patterns"]:
+            # an entry is a pattern, or {when: [words], re: pattern}: the pattern runs
+            # only on texts holding one of the words (a cheap test first)
+            pattern = entry["re"] if isinstance(entry, dict) else entry
+            when = tuple(w.lower() for w in entry.get("when", ())) \
+                if isinstance(entry, dict) else ()
+            text = pattern.replace("{NAME}", f"(?:{data['name']})").replace(
+                "{ANON}", f"(?:{data['anonymous']})")
+            compiled.append((regex.compile(text), when))
+        return compiled, frozenset(data.get("not_names") or [])
 
     def extract_document(self, title: str | None, text: str,
                          language: str) -> list[Attribution]:
@@ -121,7 +125,7 @@ class AttributionExtractor:
         return found[:MAX_ATTRIBUTIONS]
 
     def extract(self, text: str, language: str) -> list[Attribution]:
-        rules = self._rules.get(language)
+        rules = self._rules_of(language)
         if rules is None:
             return []
         patterns, not_names = rules

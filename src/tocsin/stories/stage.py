@@ -43,10 +43,10 @@ class StoriesStage:
     @classmethod
     def for_store(cls, store: Store, languages: tuple[str, ...], threshold: float = 0.25,
                   window_days: float = 3) -> StoriesStage:
-        with store.engine.connect() as conn:
-            records = [dict(r._mapping) for r in conn.execute(
-                sa.select(sources.c.id, sources.c.name, sources.c.aliases, sources.c.language))]
-        return cls(AttributionExtractor(SourceIndex(records), languages), threshold,
+        from tocsin.store.registry import source_names
+
+        return cls(AttributionExtractor(SourceIndex(source_names(store.engine)), languages),
+                   threshold,
                    timedelta(days=window_days))
 
     def prepare(self, docs: list[Document], source_ids: dict[str, str] | None = None) -> None:

@@ -8,8 +8,8 @@ import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from tocsin.model import Document, RawItem, Rejection
@@ -17,6 +17,9 @@ from tocsin.text.dates import UNTRUSTED, parse_published
 from tocsin.text.language import LanguageIdentifier
 from tocsin.text.normalize import normalize
 from tocsin.text.sentences import SentenceSplitter
+
+if TYPE_CHECKING:
+    from tocsin.config import Limits
 
 
 def document_hash(source: str, text: str) -> str:
@@ -155,3 +158,15 @@ def _reject(item: RawItem, reason: str, message: str, excerpt: str = "") -> Reje
 
 def _host(url: str | None) -> str | None:
     return urlsplit(url).hostname if url else None
+
+
+def make_text_stage(languages: tuple[str, ...], limits: Limits,
+                    now: datetime | None = None) -> TextStage:
+    """The text stage for ``languages``, within ``limits``."""
+    return TextStage(
+        languages=LanguageIdentifier(languages),
+        splitter=SentenceSplitter(),
+        now=now or datetime.now(UTC),
+        max_chars=limits.max_document_chars,
+        min_chars=limits.min_document_chars,
+    )
