@@ -140,3 +140,19 @@ def test_readme_shell_example_prints_the_story_shown(demo_store: Path) -> None:
     for line in shown[1:]:
         head = line.split("  ")[0].strip("└─│ ")
         assert head in output, head
+
+
+def test_a_pack_is_loaded_once_per_content(tmp_path: Path, pack_cache: Path) -> None:
+    import shutil
+
+    from tocsin.api import detector_for, load
+    from tocsin.indicators.pack import resolve_pack
+
+    pack = tmp_path / "pack"
+    shutil.copytree(resolve_pack("nuclear"), pack)
+    settings = load(None, data_dir=tmp_path, cache_dir=pack_cache)
+    first = detector_for(settings, str(pack))
+    assert detector_for(settings, str(pack)) is first  # no reload per call
+    with (pack / "pack.yaml").open("a", encoding="utf-8") as handle:
+        handle.write("\n# edited\n")
+    assert detector_for(settings, str(pack)) is not first  # an edited pack is read afresh

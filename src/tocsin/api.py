@@ -62,17 +62,23 @@ def load(config: Path | str | None = None, **overrides: Any) -> Settings:
 
 
 # ------------------------------------------------------------------ analysis, no store
-_detectors: dict[tuple[str, str], Detector] = {}
+_detectors: dict[tuple[str, str, str], Detector] = {}
 
 
 def detector_for(settings: Settings, pack: str | None) -> Detector:
-    """The compiled pack, loaded once per process (it is read-only)."""
+    """The compiled pack, loaded once per process and content (a pack edited meanwhile
+    is loaded afresh: the key is a digest of its files)."""
     from tocsin.indicators.detect import Detector
+    from tocsin.indicators.pack import pack_digest, resolve_pack
 
-    key = (pack or settings.pack, str(settings.pack_cache))
+    path = resolve_pack(pack or settings.pack)
+    key = (str(path), pack_digest(path), str(settings.pack_cache))
     if key not in _detectors:
-        _detectors[key] = Detector.load(key[0], settings.pack_cache)
+        _detectors[key] = Detector.load(path, settings.pack_cache)
     return _detectors[key]
+
+
+_analyzers: dict[tuple[Any, ...], Analyzer] = {}
 
 
 def analyze(text: str, *, title: str | None = None, language: str | None = None,
@@ -91,7 +97,12 @@ def analyze(text: str, *, title: str | None = None, language: str | None = None,
     from tocsin.model import RawItem, Rejection
 
     settings = settings or load()
-    analyzer = Analyzer(settings, pack)
+    # one analyzer per pack and settings: language models load once, not per call
+    key = (pack, settings.model_dump_json(include={"pack", "cache_dir", "data_dir",
+                                                   "languages", "limits"}))
+    analyzer = _analyzers.get(key)
+    if analyzer is None or analyzer.detector is not detector_for(settings, pack):
+        analyzer = _analyzers[key] = Analyzer(settings, pack)
     item = RawItem(origin="<text>", source=source, text=text, title=title, url=url,
                    published=published_at, language=language)
     result = analyzer.one(item)
