@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import getpass
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tocsin.analysis import Analyzer, analyze, detector_for
 from tocsin.errors import NotFound, TocsinError
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from tocsin.config import Settings
     from tocsin.indicators.detect import Detector
     from tocsin.indicators.pack import Pack
-    from tocsin.model import Document, IngestReport, Rejection
+    from tocsin.model import IngestReport
     from tocsin.scoring.index import Snapshot
     from tocsin.scoring.watch import Watch
     from tocsin.store.db import Store
@@ -59,88 +60,6 @@ def load(config: Path | str | None = None, **overrides: Any) -> Settings:
     from tocsin.config import load_settings
 
     return load_settings(Path(config) if config else None, **overrides)
-
-
-# ------------------------------------------------------------------ analysis, no store
-_detectors: dict[tuple[str, str, str], Detector] = {}
-
-
-def detector_for(settings: Settings, pack: str | None) -> Detector:
-    """The compiled pack, loaded once per process and content (a pack edited meanwhile
-    is loaded afresh: the key is a digest of its files)."""
-    from tocsin.indicators.detect import Detector
-    from tocsin.indicators.pack import pack_digest, resolve_pack
-
-    path = resolve_pack(pack or settings.pack)
-    key = (str(path), pack_digest(path), str(settings.pack_cache))
-    if key not in _detectors:
-        _detectors[key] = Detector.load(path, settings.pack_cache)
-    return _detectors[key]
-
-
-_analyzers: dict[tuple[Any, ...], Analyzer] = {}
-
-
-def analyze(text: str, *, title: str | None = None, language: str | None = None,
-            pack: str | None = None, source: str = "", url: str | None = None,
-            published_at: str | None = None, settings: Settings | None = None
-            ) -> dict[str, Any]:
-    """Detect warning signs in one text; stores nothing.
-
-    Returns the object that one line of ``tocsin analyze --format jsonl`` prints for a
-    document: origin, id, source, title, url, published_at, date_flag, language,
-    entities, evidence, attributions. A text that cannot be a document (empty, no
-    letters allowed by the limits...) raises :class:`tocsin.errors.InputError`.
-    """
-    from tocsin.analysis import document_record
-    from tocsin.errors import InputError
-    from tocsin.model import RawItem, Rejection
-
-    settings = settings or load()
-    # one analyzer per pack and settings: language models load once, not per call
-    key = (pack, settings.model_dump_json(include={"pack", "cache_dir", "data_dir",
-                                                   "languages", "limits"}))
-    analyzer = _analyzers.get(key)
-    if analyzer is None or analyzer.detector is not detector_for(settings, pack):
-        analyzer = _analyzers[key] = Analyzer(settings, pack)
-    item = RawItem(origin="<text>", source=source, text=text, title=title, url=url,
-                   published=published_at, language=language)
-    result = analyzer.one(item)
-    if isinstance(result, Rejection):
-        raise InputError(result.reason, result.message, "<text>")
-    return document_record(result)
-
-
-class Analyzer:
-    """Clean, detect and attribute documents without storing them (``tocsin analyze``)."""
-
-    def __init__(self, settings: Settings, pack: str | None = None,
-                 store: Store | None = None) -> None:
-        from tocsin.stories.attribution import AttributionExtractor, SourceIndex
-        from tocsin.text.prepare import make_text_stage
-
-        self.settings = settings
-        self.detector = detector_for(settings, pack)
-        self.stage = make_text_stage(settings.languages, settings.limits)
-        self.store = store
-        names: list[dict[str, Any]] = []
-        if store is not None:  # the registry names the sources attributions cite
-            from tocsin.store.registry import source_names
-
-            names = source_names(store.engine)
-        self.extractor = AttributionExtractor(SourceIndex(names), settings.languages)
-
-    def one(self, item: Any) -> Document | Rejection:
-        from tocsin.analysis import analyze_one
-
-        return analyze_one(item, self.stage, self.detector, self.extractor, self.store)
-
-    def files(self, paths: Sequence[str], source: str = "") -> Iterator[Document | Rejection]:
-        from tocsin.model import Rejection
-        from tocsin.sources.inputs import Inputs
-
-        for item in Inputs(list(paths), default_source=source).read(self.settings.limits):
-            yield item if isinstance(item, Rejection) else self.one(item)
 
 
 # ------------------------------------------------------------------ the store
@@ -606,4 +525,5 @@ class Tocsin:
             return self.ingest([str(corpus)])
 
 
-__all__ = ["Analyzer", "Realerted", "Tocsin", "analyze", "load", "open_store", "user_name"]
+__all__ = ["Analyzer", "Realerted", "Tocsin", "analyze", "detector_for", "load", "open_store",
+           "user_name"]
