@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -156,3 +157,24 @@ def test_the_board_shows_each_newest_sentence_whole(demo_dir: Path, width: objec
     for row in newest:
         assert f"#{row['id']} " in output
         assert " ".join(row["sentence"].split()) in flowing
+
+
+QUERIES = ("Искандер*", '"nuclear forces" -Shoigu', "Oreshnik OR Орешник", "Kh-101",
+           "ядерн* Белоруссии", "it's", "(((")
+
+
+@pytest.mark.skipif(not os.environ.get("TOCSIN_TEST_POSTGRES"),
+                    reason="set TOCSIN_TEST_POSTGRES to an empty PostgreSQL database URL")
+def test_search_finds_the_same_on_postgresql(demo_dir: Path, tmp_path: Path,
+                                             pack_cache: Path) -> None:
+    from tocsin.api import Tocsin, load
+
+    url = os.environ["TOCSIN_TEST_POSTGRES"]
+    settings = load(None, db=url, data_dir=tmp_path, cache_dir=pack_cache, deliver_wait=0)
+    with Tocsin(settings) as pg, tocsin.open_store(data_dir=demo_dir) as lite:
+        if not pg.documents(limit=1)[1]:
+            pg.demo()
+        for query in QUERIES:
+            def titles(t: tocsin.Tocsin) -> set[str]:
+                return {h["title"] for h in t.search(query, limit=500)}  # noqa: B023
+            assert titles(pg) == titles(lite), query

@@ -171,13 +171,20 @@ def fts5_query(query: str) -> str:
 
 
 def postgres_query(query: str) -> str:
-    """The query in websearch_to_tsquery syntax (the same pieces)."""
-    parts: list[str] = []
-    for op, term, _prefix in _terms(query):
-        term = term.replace('"', " ")
-        piece = f'"{term}"' if " " in term else term
-        parts.append({"NOT": f"-{piece}", "OR": f"or {piece}"}.get(op, piece))
-    return " ".join(parts)
+    """The query as a PostgreSQL tsquery: every word quoted (so punctuation is never an
+    operator), phrases as <->, prefixes as :*, OR as |, exclusions as !."""
+    def quoted(word: str) -> str:
+        return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+    out = ""
+    for op, term, prefix in _terms(query):
+        words = term.split()
+        piece = " <-> ".join(quoted(w) for w in words) + (":*" if prefix else "")
+        piece = f"({piece})" if len(words) > 1 else piece
+        if op == "NOT":
+            piece = f"!{piece}"
+        out += piece if not out else (f" | {piece}" if op == "OR" else f" & {piece}")
+    return out
 
 
 def highlights(snippet: str) -> tuple[str, list[tuple[int, int]]]:
@@ -211,7 +218,7 @@ def search_documents(engine: Engine, query: str, where: EvidenceFilter) -> list[
                 .where(sa.literal_column(FTS_TABLE).op("MATCH")(fts5_query(query)))
                 .order_by(rank))  # bm25: lower is better
     else:
-        tsq = sa.func.websearch_to_tsquery("simple", postgres_query(query))
+        tsq = sa.func.to_tsquery("simple", postgres_query(query))
         vector: sa.ColumnElement[Any] = sa.literal_column(POSTGRES_VECTOR)
         rank = sa.func.ts_rank(vector, tsq)
         snippet = sa.func.ts_headline(
