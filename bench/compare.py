@@ -35,12 +35,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from tocsin.analyze import analyze, document_record
-
+from tocsin.analysis import analyze_one, document_record
 from tocsin.config import Limits
 from tocsin.indicators.detect import Detector
 from tocsin.indicators.realeval import find_real_dir
-from tocsin.model import Document
+from tocsin.model import Document, Rejection
 from tocsin.pipeline import Inputs, make_text_stage
 from tocsin.stories.attribution import AttributionExtractor, SourceIndex
 
@@ -116,7 +115,9 @@ def tocsin_analyze(path: Path, detector: Detector) -> Callable[[], int]:
 
     def work() -> int:
         hits = 0
-        for result in analyze(Inputs([str(path)]), Limits(), stage, detector, extractor):
+        for item in Inputs([str(path)]).read(Limits()):
+            result = item if isinstance(item, Rejection) else \
+                analyze_one(item, stage, detector, extractor)
             if isinstance(result, Document):
                 json.dumps(document_record(result), ensure_ascii=False)
                 hits += bool(result.evidence)
