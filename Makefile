@@ -31,6 +31,8 @@ bench: $(BIN)/tocsin
 	$(BIN)/python bench/detect.py 4000
 	$(BIN)/python bench/stories.py 20000
 	$(BIN)/python bench/score.py
+	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/compare.py --limit 20000
 
 clean:
 	rm -rf $(VENV) $(DEMO_DATA) build *.egg-info src/*.egg-info
