@@ -178,3 +178,12 @@ def test_search_finds_the_same_on_postgresql(demo_dir: Path, tmp_path: Path,
             def titles(t: tocsin.Tocsin) -> set[str]:
                 return {h["title"] for h in t.search(query, limit=500)}  # noqa: B023
             assert titles(pg) == titles(lite), query
+
+
+def test_json_lines_escape_every_control_character(tmp_path: Path) -> None:
+    from tocsin.cli.common import dumps
+
+    value = {"title": "CSI \x9b2J, ESC \x1b[2J, DEL \x7f, Кинжал"}
+    printed = dumps(value)
+    assert not any(0x7f <= ord(c) <= 0x9f or ord(c) < 0x20 for c in printed)
+    assert json.loads(printed) == value and "Кинжал" in printed

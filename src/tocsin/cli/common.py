@@ -177,13 +177,20 @@ def to_json(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+_C1 = re.compile("[\x7f-\x9f]")  # DEL and C1 controls (0x9b starts an escape on some
+# terminals); JSON escapes C0 controls itself
+
+
 def dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, default=to_json)
+    """One JSON object, UTF-8 text kept readable, every control character escaped."""
+    text = json.dumps(obj, ensure_ascii=False, default=to_json)
+    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def line(obj: Any) -> None:
-    """One JSON object on its own line of standard output."""
-    out.print(dumps(obj), markup=False, highlight=False, soft_wrap=True)
+    """One JSON object on its own line of standard output (plain: no console rendering,
+    which costs more than the analysis of a short post)."""
+    typer.echo(dumps(obj))
 
 
 @dataclass(frozen=True)
