@@ -341,9 +341,8 @@ class Tocsin:
 
         if watch:
             self.watches(watch)
-        if state is not None and state not in (*STATES, "withdrawn"):
-            raise TocsinError(f"no state {state!r}; choose among {', '.join(STATES)}, "
-                              "withdrawn")
+        if state is not None and state not in STATES:  # withdrawn is one of them
+            raise TocsinError(f"no state {state!r}; choose among {', '.join(STATES)}")
         return notices(self.engine, list_alerts(self.engine, watch, state, limit))
 
     def alert(self, alert_id: int) -> dict[str, Any]:
